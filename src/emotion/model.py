@@ -1,0 +1,66 @@
+"""Assemble the emotion model: RGB pixels -> Preprocess -> backbone (cut) -> head."""
+
+from __future__ import annotations
+
+import logging
+
+import keras
+from omegaconf import DictConfig
+
+from emotion.backbone import cut
+from emotion.config import build
+from emotion.download import fetch
+from emotion.errors import EmotionError, first_line
+from emotion.head import head_layers
+from emotion.preprocess import Preprocess
+from emotion.weights import load_keras2_weights
+
+log = logging.getLogger(__name__)
+
+BACKBONE = "backbone"
+
+
+def load_backbone_weights(net: keras.Model, weights: DictConfig | None, cache_dir: str) -> dict:
+    """Fetch and load the configured weight file; returns what the run should record."""
+    if not weights:
+        log.warning("=" * 72)
+        log.warning("backbone %s has RANDOM initial weights (backbone.weights=null):", net.name)
+        log.warning("fine for smoke runs and tests, useless for real emotion recognition.")
+        log.warning("=" * 72)
+        return {"weights": "random"}
+    fetched = fetch(
+        weights.filename,
+        cache_dir,
+        path=weights.get("path"),
+        gdrive_ids=list(weights.get("gdrive_ids") or []),
+        urls=list(weights.get("urls") or []),
+        sha256=weights.get("sha256"),
+        override_hint="backbone.weights.path=<file>",
+    )
+    layers_loaded = load_keras2_weights(net, fetched.path)
+    log.info("loaded %d layers from %s (sha256 %s)", layers_loaded, fetched.path, fetched.sha256)
+    return {"weights": fetched.path.name, "weights_sha256": fetched.sha256}
+
+
+def build_model(backbone_cfg: DictConfig, head_cfg: DictConfig, n_classes: int,
+                cache_dir: str) -> tuple[keras.Model, dict]:
+    size, channels = int(backbone_cfg.input_size), int(backbone_cfg.channels)
+    net = build(backbone_cfg.net, "backbone", input_shape=(size, size, channels))
+    info = load_backbone_weights(net, backbone_cfg.weights, cache_dir)
+    features = cut(net, backbone_cfg.cut_layer)
+    backbone = keras.Model(features.input, features.output, name=BACKBONE)
+
+    inputs = keras.Input((size, size, 3), name="image")
+    x = Preprocess(backbone_cfg.preprocessing, channels, name="preprocess")(inputs)
+    # Pretrained BatchNorm statistics must survive fine-tuning on a small
+    # dataset: the backbone then always runs BN in inference mode.
+    x = backbone(x, training=False if backbone_cfg.freeze_bn else None)
+    for layer in head_layers(head_cfg, n_classes):
+        try:
+            x = layer(x)
+        except (ValueError, TypeError) as e:
+            raise EmotionError(
+                f"head layer {layer.name} cannot take the backbone output of shape "
+                f"{tuple(x.shape)}: {first_line(e)}"
+            ) from None
+    return keras.Model(inputs, x, name="emotion"), info

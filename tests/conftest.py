@@ -1,0 +1,57 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from emotion.config import CONFIG_DIR
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+# The quick-start preset shrunk to seconds: 32 px drawn faces, one epoch per stage.
+TINY = [
+    "experiment=quickstart",
+    "data.per_class=8",
+    "data.image_size=32",
+    "backbone.input_size=32",
+    "schedule.batch_size=16",
+    "schedule.stages.head.epochs=1",
+    "schedule.stages.finetune.epochs=1",
+]
+
+
+def make_cfg(overrides=(), config_name="train"):
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return compose(config_name, overrides=list(overrides))
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A fresh directory with its own MLflow store, checkpoints and cache."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def isolated(tmp_path: Path) -> list[str]:
+    return [
+        f"tracking.uri=sqlite:///{tmp_path}/mlflow.db",
+        f"paths.checkpoint_dir={tmp_path}/checkpoints",
+        f"paths.cache_dir={tmp_path}/cache",
+    ]
+
+
+@pytest.fixture
+def tiny_cfg(workdir):
+    def make(*extra):
+        return make_cfg(TINY + isolated(workdir) + list(extra))
+
+    return make
+
+
+def run_cli(module: str, *args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)

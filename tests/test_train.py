@@ -1,0 +1,121 @@
+"""The runner end to end on drawn faces with a throwaway MLflow store."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import mlflow
+import pytest
+from conftest import TINY, isolated, run_cli
+from mlflow.tracking import MlflowClient
+
+from emotion.errors import EmotionError
+from emotion.tracking import CHAMPION, RUN_KEY
+from emotion.train import train
+
+
+def runs(workdir, experiment="quickstart"):
+    mlflow.set_tracking_uri(f"sqlite:///{workdir}/mlflow.db")
+    return mlflow.search_runs(experiment_names=[experiment], output_format="list")
+
+
+def test_run_is_tracked_completely(tiny_cfg, workdir):
+    value = train(tiny_cfg("augment.rotation=25", "head=dilated", "backbone.cut_layer=conv5_3/relu"))
+    [run] = runs(workdir)
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics["eval_accuracy"] == pytest.approx(value)
+    assert {"eval_macro_f1", "eval_recall.anger", "eval_precision.sad", "val_accuracy", "learning_rate"} \
+        <= set(run.data.metrics)
+    assert run.data.params["augment.rotation"] == "25"
+    assert run.data.params["head.layers.0.dilation_rate"] == "6"
+    assert run.data.params["backbone.cut_layer"] == "conv5_3/relu"
+    assert run.data.tags["data.fingerprint"] and run.data.tags["git_commit"]
+    client = MlflowClient()
+    history = client.get_metric_history(run.info.run_id, "val_accuracy")
+    assert sorted(m.step for m in history) == [0, 1]
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"eval_confusion_matrix.png", "eval_report.json", "training_curves.png", "dataset.json",
+            "config"} <= artifacts
+    resolved = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/config/resolved.yaml")
+    assert "rotation: 25" in resolved
+    champion = client.get_model_version_by_alias("emotion-synthetic", CHAMPION)
+    assert champion.run_id == run.info.run_id
+    info = mlflow.models.get_model_info("models:/emotion-synthetic@champion")
+    assert info.metadata["classes"][0] == "anger" and info.metadata["input_size"] == 32
+    assert not (workdir / "checkpoints" / run.info.run_id).exists()
+
+
+def test_champion_is_the_best_version(tiny_cfg, workdir):
+    values = [train(tiny_cfg(f"schedule.seed={seed}")) for seed in (1, 2)]
+    client = MlflowClient()
+    champion = client.get_model_version_by_alias("emotion-synthetic", CHAMPION)
+    best = client.get_run(champion.run_id).data.metrics["eval_accuracy"]
+    assert best == pytest.approx(max(values))
+    if values[1] < values[0]:
+        assert str(champion.version) == "1"
+
+
+def test_bad_inputs_are_user_errors(tiny_cfg, workdir):
+    with pytest.raises(EmotionError, match="layer 'conv9_1' is not in"):
+        train(tiny_cfg("backbone.cut_layer=conv9_1"))
+    with pytest.raises(EmotionError, match="file not found"):
+        train(tiny_cfg(f"backbone.weights={{filename: w.h5, path: {workdir}/missing.h5}}"))
+    assert not runs(workdir), "input errors surface before any run is recorded"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["data=folder", "data.root=/nowhere"], "error: dataset root not found: /nowhere"),
+    (["backbone.weights.path=/nowhere/w.h5", "experiment=seed", "data=synthetic"], "error: file not found"),
+    (["augment.rotatoin=25"], "Could not override 'augment.rotatoin'"),
+])
+def test_cli_errors_are_one_line(workdir, args, message):
+    result = run_cli("emotion.train", *isolated(workdir), *args, cwd=workdir)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_multirun_sweeps(workdir):
+    result = run_cli("emotion.train", "-m", *TINY, *isolated(workdir), "augment.rotation=0,25",
+                     "schedule.stages.finetune.epochs=0", cwd=workdir)
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = runs(workdir)
+    assert sorted(r.data.params["augment.rotation"] for r in found) == ["0", "25"]
+    names = sorted(r.info.run_name for r in found)
+    assert names[0].startswith("augment.rotation=0,") and names[1].startswith("augment.rotation=25,")
+    assert "tracking.uri" not in names[0]
+
+
+def test_killed_run_resumes_from_the_last_epoch(workdir):
+    args = [*TINY, *isolated(workdir), "schedule.stages.finetune.epochs=12", "~schedule.callbacks.early_stopping"]
+    command = [sys.executable, "-m", "emotion.train", *args]
+    first = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    deadline = time.time() + 240
+    epochs_done = 0
+    while time.time() < deadline and first.poll() is None and epochs_done < 3:
+        states = list((workdir / "checkpoints").glob("*/state.json"))
+        if states:
+            try:
+                epochs_done = len(json.loads(states[0].read_text())["history"].get("loss", []))
+            except (ValueError, KeyError):
+                pass
+        time.sleep(0.05)
+    assert epochs_done >= 3, "the first attempt should have finished a few epochs"
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    [killed] = runs(workdir)
+    assert killed.info.status == "RUNNING"
+
+    second = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "resuming MLflow run" in second.stdout + second.stderr
+    [run] = runs(workdir)
+    assert run.info.run_id == killed.info.run_id and run.info.status == "FINISHED"
+    steps = [m.step for m in MlflowClient().get_metric_history(run.info.run_id, "loss")]
+    assert sorted(set(steps)) == list(range(13))
+    assert len(steps) <= 13 + 1, "at most the epoch in progress is trained again"
+    assert run.data.tags[RUN_KEY]
