@@ -4,3 +4,15 @@ import os
 
 # TensorFlow's C++ start-up chatter would bury our one-line errors.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+
+__all__ = ["EmotionOnCamera", "emotion_on_camera"]
+
+
+def __getattr__(name):
+    # Lazy: `import emotion` must not pull in TensorFlow.
+    if name in __all__:
+        from emotion import camera
+
+        return getattr(camera, name)
+    raise AttributeError(f"module 'emotion' has no attribute {name!r}")

@@ -132,3 +132,89 @@ def log_model(model, classes: list[str], cfg: DictConfig) -> str:
                   "preprocessing": cfg.backbone.preprocessing, "data": cfg.data.name},
     )
     return str(info.registered_model_version)
+
+
+SMOKE_DATA = "synthetic"
+
+
+def _versions(client: MlflowClient, name: str | None):
+    query = f"name = '{name}'" if name else ""
+    try:
+        return list(client.search_model_versions(query))
+    except MlflowException:
+        return []
+
+
+def best_model_uri(cfg: DictConfig) -> str:
+    """`models:/NAME@champion`, or the best version by the tracking metric when no alias exists.
+
+    Without `cfg.model_name` every registered model competes; models trained on
+    the synthetic smoke data are chosen only when nothing else exists.
+    """
+    mlflow.set_tracking_uri(cfg.uri)
+    client = MlflowClient()
+    versions = _versions(client, cfg.get("model_name"))
+    if not versions:
+        where = f"model {cfg.model_name!r}" if cfg.get("model_name") else "model"
+        raise EmotionError(f"no trained {where} in {cfg.uri}: run `python -m emotion.train` first "
+                           "(or pass model=<MLflow model URI or directory>)")
+    champions = []
+    for name in sorted({v.name for v in versions}):
+        try:
+            champions.append(client.get_model_version_by_alias(name, CHAMPION))
+        except MlflowException:
+            continue
+    sign = 1 if cfg.mode == "max" else -1
+
+    def rank(version):
+        run = client.get_run(version.run_id).data
+        value = run.metrics.get(cfg.metric)
+        return (run.params.get("data.name") != SMOKE_DATA, value is not None, sign * (value or 0.0),
+                int(version.version))
+
+    if champions:
+        best = max(champions, key=rank)
+        return f"models:/{best.name}@{CHAMPION}"
+    best = max(versions, key=rank)
+    return f"models:/{best.name}/{best.version}"
+
+
+def resolve_model_uri(spec: str, cfg: DictConfig) -> str:
+    """`best`, an MLflow URI (`models:/...`, `runs:/...`), or a local MLflow model directory."""
+    if spec == "best":
+        return best_model_uri(cfg)
+    if ":/" in spec:
+        return spec
+    path = Path(spec).expanduser()
+    if path.is_file() and path.parent.name == "data" and (path.parent.parent / "MLmodel").is_file():
+        path = path.parent.parent
+    if not (path / "MLmodel").is_file():
+        raise EmotionError(f"model {spec!r} is neither `best`, an MLflow URI, nor an MLflow model directory")
+    return str(path)
+
+
+def model_metadata(uri: str) -> dict:
+    """What training logged with the model: class names and input size are required."""
+    from mlflow.models import Model
+
+    try:
+        local = mlflow.artifacts.download_artifacts(uri) if ":/" in uri else uri
+        metadata = Model.load(local).metadata or {}
+    except (MlflowException, OSError) as e:
+        raise EmotionError(f"cannot read model {uri}: {str(e).strip().splitlines()[0]}") from None
+    missing = [k for k in ("classes", "input_size") if not metadata.get(k)]
+    if missing:
+        raise EmotionError(f"model {uri} has no {' or '.join(missing)} in its MLflow metadata")
+    return {**metadata, "local_path": local}
+
+
+def load_keras_model(uri: str):
+    """The Keras model behind `uri` (the preprocessing layer comes with it)."""
+    import mlflow.keras
+
+    import emotion.preprocess  # noqa: F401 - registers the Preprocess layer for deserialisation
+
+    try:
+        return mlflow.keras.load_model(uri)
+    except (MlflowException, OSError, ValueError) as e:
+        raise EmotionError(f"cannot load model {uri}: {str(e).strip().splitlines()[0]}") from None
