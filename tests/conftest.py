@@ -4,9 +4,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 
-from emotion.config import CONFIG_DIR
+from emotion.config import compose_config
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -24,8 +23,7 @@ TINY = [
 
 
 def make_cfg(overrides=(), config_name="train"):
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        return compose(config_name, overrides=list(overrides))
+    return compose_config(config_name, overrides)
 
 
 @pytest.fixture

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from emotion.config import CONFIG_DIR
+from emotion.config import compose_config
 from emotion.infer import build_engine, run
 from emotion.video import annotate, open_source
 
@@ -18,8 +17,7 @@ class EmotionOnCamera:
     """
 
     def __init__(self, model: str = "best", detector: str = "haar", overrides: list[str] | tuple = ()):
-        with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-            self.cfg = compose("infer", overrides=[f"model={model}", f"detector={detector}", *overrides])
+        self.cfg = compose_config("infer", [f"model={model}", f"detector={detector}", *overrides])
         self.engine, self.model_info = build_engine(self.cfg)
 
     @property

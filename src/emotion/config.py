@@ -44,3 +44,11 @@ def build(cfg, what: str, **kwargs):
         if isinstance(cause, EmotionError):
             raise cause from None
         raise EmotionError(f"{what}: {first_line(cause or e)}") from None
+
+
+def compose_config(config_name: str, overrides=()) -> DictConfig:
+    """The composed config of an entry point, for use from Python (notebooks, scripts, tests)."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return compose(config_name, overrides=list(overrides))

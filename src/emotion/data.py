@@ -216,3 +216,96 @@ def skillbox(root=None, classes=(), val_split: float = 0.2, seed: int = 0, name:
         unlabeled = Split(test_images, np.zeros((len(test_images), len(classes)), np.float32),
                           [str(Path(p).relative_to(test.parent)) for p in test_images])
     return _labelled(name, classes, paths, labels, root, val_split, seed, unlabeled)
+
+
+# FER+ label.csv vote columns, in file order, mapped to our class names.
+FERPLUS_VOTES = ("neutral", "happy", "surprise", "sad", "anger", "disgust", "fear", "contempt", "uncertain", "NF")
+FERPLUS_SPLITS = {"train": "FER2013Train", "val": "FER2013Valid", "test": "FER2013Test"}
+
+
+def ferplus_targets(votes: np.ndarray, classes: list[str], mode: str, drop_single_votes: bool = True):
+    """(keep mask, targets) from FER+ vote counts (N x 10).
+
+    Kept: images whose most-voted class is unique, is not NF ("not a face")
+    and is one of `classes`. `majority`: one-hot of that class; `probability`:
+    the vote shares over `classes` (single stray votes removed first, as the
+    FER+ paper does), a soft target whose argmax is the majority class.
+    """
+    top = votes.max(axis=1, keepdims=True)
+    unique_top = (votes == top).sum(axis=1) == 1
+    majority = votes.argmax(axis=1)
+    columns = [FERPLUS_VOTES.index(c) for c in classes]
+    in_classes = np.isin(majority, columns)
+    keep = unique_top & in_classes
+    ours = np.array([columns.index(m) if m in columns else 0 for m in majority])
+    if mode == "majority":
+        return keep, one_hot(ours, len(classes))[keep]
+    if mode != "probability":
+        raise EmotionError(f"data.label_mode must be majority or probability, not {mode!r}")
+    shares = votes[:, columns].astype(np.float32)
+    if drop_single_votes:
+        shares = np.where(shares <= 1, 0, shares)
+    shares[np.arange(len(votes)), ours] = np.maximum(shares[np.arange(len(votes)), ours], 1)
+    shares = shares[keep]
+    return keep, shares / shares.sum(axis=1, keepdims=True)
+
+
+def _read_ferplus_split(folder: Path) -> tuple[list[str], np.ndarray]:
+    table = folder / "label.csv"
+    if not table.is_file():
+        raise EmotionError(f"{folder}: label.csv not found (not a FER+ split folder)")
+    names, votes = [], []
+    with open(table, newline="") as f:
+        for row_number, row in enumerate(csv.reader(f), start=1):
+            if not row or row[0] == "Image name":
+                continue
+            if len(row) != 12:
+                raise EmotionError(f"{table}:{row_number}: expected file, box and 10 vote counts")
+            names.append(row[0])
+            votes.append([int(float(v)) for v in row[2:]])
+    return names, np.array(votes, dtype=np.int64).reshape(-1, len(FERPLUS_VOTES))
+
+
+def _load_gray(paths: list[Path]) -> tuple[np.ndarray, list[int]]:
+    import cv2
+
+    def read(path):
+        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        return None if image is None else cv2.resize(image, (48, 48), interpolation=cv2.INTER_AREA)
+
+    with ThreadPoolExecutor(4) as pool:
+        images = list(tqdm(pool.map(read, paths), total=len(paths), desc="reading FER+", leave=False))
+    bad = [i for i, image in enumerate(images) if image is None]
+    stack = np.stack([image for image in images if image is not None]) if len(bad) < len(images) else None
+    return stack, bad
+
+
+def ferplus(root=None, classes=(), label_mode: str = "probability", drop_uncertain: bool = False,
+            drop_single_votes: bool = True, name: str = "ferplus", **_) -> Data:
+    """FER+ as Microsoft publishes it: FER2013Train / FER2013Valid (/ FER2013Test) with label.csv.
+
+    Images (48x48 gray) are held in memory as RGB; `val` is FER2013Valid, never a
+    slice of the training set, and `test` is present when the folder exists.
+    """
+    root = _existing_root(root, "ferplus")
+    classes = [c for c in classes if not (drop_uncertain and c == "uncertain")]
+    splits, skipped, parts = {}, [], []
+    for split, folder_name in FERPLUS_SPLITS.items():
+        folder = root / folder_name
+        if not folder.is_dir():
+            if split == "test":
+                continue
+            raise EmotionError(f"{root}: {folder_name} not found (FER+ layout expected)")
+        names, votes = _read_ferplus_split(folder)
+        keep, targets = ferplus_targets(votes, classes, label_mode, drop_single_votes)
+        names = [n for n, k in zip(names, keep) if k]
+        gray, bad = _load_gray([folder / n for n in names])
+        skipped += [str(folder / names[i]) for i in bad]
+        if gray is None:
+            raise EmotionError(f"{folder}: no readable images")
+        good = np.setdiff1d(np.arange(len(names)), bad)
+        ids = [f"{folder_name}/{names[i]}" for i in good]
+        splits[split] = Split(np.repeat(gray[..., None], 3, axis=-1), targets[good].astype(np.float32), ids)
+        parts += [ids, targets[good]]
+        log.info("FER+ %s: %d of %d images kept (%s labels)", folder_name, len(ids), len(keep), label_mode)
+    return Data(name, classes, splits, fingerprint(label_mode, classes, *parts), skipped=skipped)

@@ -1,4 +1,7 @@
-"""Predict on a split and report: accuracy, macro-F1, per-class precision/recall, confusion matrix."""
+"""Predict on a split and report: accuracy, macro-F1, per-class precision/recall, confusion matrix.
+
+`python -m emotion.evaluate model=... data=... split=...` does it for any tracked model.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,18 @@ import logging
 import tempfile
 from pathlib import Path
 
+import hydra
 import keras
 import mlflow
 import numpy as np
+from omegaconf import DictConfig
 
+from emotion.config import CONFIG_DIR, build
 from emotion.data import Split
+from emotion.errors import EmotionError, exits_cleanly
 from emotion.metrics import plot_confusion, report, report_text
 from emotion.pipeline import to_dataset
+from emotion.tracking import configure, load_keras_model, model_metadata, resolve_model_uri
 
 log = logging.getLogger(__name__)
 
@@ -48,3 +56,34 @@ def log_report(rep: dict, prefix: str = "eval") -> dict[str, float]:
         (Path(tmp) / f"{prefix}_report.txt").write_text(report_text(rep) + "\n")
         mlflow.log_artifacts(tmp)
     return metrics
+
+
+def evaluate(cfg: DictConfig) -> float:
+    """A tracked model (best / alias / run / directory) on one split of a data source."""
+    uri = resolve_model_uri(str(cfg.model), cfg.tracking)
+    meta = model_metadata(uri)
+    data = build(cfg.data, f"data={cfg.data.name}", cache_dir=cfg.paths.cache_dir, seed=cfg.seed)
+    if cfg.split not in data.splits:
+        raise EmotionError(f"data={data.name} has no split {cfg.split!r} (it has {', '.join(data.splits)})")
+    if list(data.classes) != list(meta["classes"]):
+        raise EmotionError(f"model {uri} predicts {meta['classes']}, data={data.name} has {data.classes}")
+    model = load_keras_model(uri)
+    rep = evaluate_split(model, data.splits[cfg.split], data.classes, meta["input_size"], cfg.batch_size,
+                         cfg.tta_flip)
+    print(f"{uri} on {data.name}/{cfg.split} ({len(data.splits[cfg.split])} images)\n{report_text(rep)}")
+    configure(cfg.tracking)
+    with mlflow.start_run(run_name=f"{uri} {data.name}/{cfg.split}"):
+        mlflow.log_params({"model": uri, "data.name": data.name, "split": cfg.split, "tta_flip": cfg.tta_flip,
+                           "data.fingerprint": data.fingerprint})
+        log_report(rep, cfg.split)
+    return rep["accuracy"]
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="evaluate")
+@exits_cleanly
+def main(cfg: DictConfig) -> float:
+    return evaluate(cfg)
+
+
+if __name__ == "__main__":
+    main()

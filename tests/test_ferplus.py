@@ -1,0 +1,128 @@
+"""The FER+ reader on a tiny FER+-layout folder written by the test, and the evaluate command."""
+
+import csv
+
+import cv2
+import numpy as np
+import pytest
+
+from emotion.data import FERPLUS_VOTES, ferplus, ferplus_targets
+from emotion.errors import EmotionError
+from emotion.synthetic import CLASSES
+
+from conftest import SHARED, TINY, isolated, make_cfg
+
+# Votes in FER+ column order: neutral, happiness, surprise, sadness, anger, disgust, fear, contempt, unknown, NF
+ROWS = [
+    [0, 10, 0, 0, 0, 0, 0, 0, 0, 0],  # happy, unanimous
+    [6, 0, 1, 1, 0, 0, 0, 0, 2, 0],   # neutral, soft
+    [5, 5, 0, 0, 0, 0, 0, 0, 0, 0],   # tie: dropped
+    [0, 0, 0, 0, 0, 0, 0, 0, 1, 9],   # not a face: dropped
+    [1, 0, 0, 0, 0, 0, 0, 0, 7, 2],   # unknown -> uncertain
+    [0, 0, 0, 0, 2, 6, 0, 1, 0, 1],   # disgust
+]
+
+
+def write_ferplus(root, splits=("FER2013Train", "FER2013Valid")):
+    rng = np.random.default_rng(0)
+    for split in splits:
+        folder = root / split
+        folder.mkdir(parents=True)
+        with open(folder / "label.csv", "w", newline="") as f:
+            writer = csv.writer(f)
+            for i, votes in enumerate(ROWS * 2):
+                name = f"fer{i:07d}.png"
+                cv2.imwrite(str(folder / name), rng.integers(0, 255, (48, 48), dtype=np.uint8))
+                writer.writerow([name, "(0, 0, 48, 48)", *votes])
+    return root
+
+
+def test_majority_labels_drop_ties_and_non_faces():
+    keep, targets = ferplus_targets(np.array(ROWS), list(CLASSES), "majority")
+    assert keep.tolist() == [True, True, False, False, True, True]
+    assert [CLASSES[i] for i in targets.argmax(axis=1)] == ["happy", "neutral", "uncertain", "disgust"]
+    assert (targets.sum(axis=1) == 1).all() and set(np.unique(targets)) == {0.0, 1.0}
+
+
+def test_probability_labels_are_vote_shares():
+    keep, targets = ferplus_targets(np.array(ROWS), list(CLASSES), "probability")
+    np.testing.assert_allclose(targets.sum(axis=1), 1, rtol=1e-6)
+    neutral = targets[1]
+    assert neutral[CLASSES.index("neutral")] == pytest.approx(6 / 8)  # single votes dropped as noise
+    assert neutral[CLASSES.index("uncertain")] == pytest.approx(2 / 8)
+    assert [CLASSES[i] for i in targets.argmax(axis=1)] == ["happy", "neutral", "uncertain", "disgust"]
+    _, raw = ferplus_targets(np.array(ROWS), list(CLASSES), "probability", drop_single_votes=False)
+    assert raw[1][CLASSES.index("surprise")] == pytest.approx(1 / 10)
+
+
+def test_reader_on_the_published_layout(tmp_path):
+    root = write_ferplus(tmp_path / "ferplus", splits=("FER2013Train", "FER2013Valid", "FER2013Test"))
+    data = ferplus(str(root), classes=list(CLASSES), label_mode="majority")
+    assert set(data.splits) == {"train", "val", "test"}
+    assert len(data.splits["train"]) == 8 and len(data.splits["val"]) == 8
+    images = data.splits["val"].images
+    assert images.shape == (8, 48, 48, 3) and images.dtype == np.uint8
+    assert (images[..., 0] == images[..., 2]).all()  # gray in, RGB out
+    assert data.splits["val"].ids[0] == "FER2013Valid/fer0000000.png"
+
+
+def test_uncertain_can_be_dropped(tmp_path):
+    root = write_ferplus(tmp_path / "ferplus")
+    data = ferplus(str(root), classes=list(CLASSES), label_mode="probability", drop_uncertain=True)
+    assert data.classes == [c for c in CLASSES if c != "uncertain"]
+    assert len(data.splits["train"]) == 6 and data.splits["train"].targets.shape[1] == 8
+
+
+def test_reader_bad_input(tmp_path):
+    with pytest.raises(EmotionError, match="FER2013Train not found"):
+        ferplus(str(tmp_path), classes=list(CLASSES))
+    root = write_ferplus(tmp_path / "ferplus")
+    (root / "FER2013Valid" / "label.csv").unlink()
+    with pytest.raises(EmotionError, match="label.csv not found"):
+        ferplus(str(root), classes=list(CLASSES))
+    with pytest.raises(EmotionError, match="label_mode must be"):
+        ferplus_targets(np.array(ROWS), list(CLASSES), "mode")
+
+
+def test_vote_columns_map_to_our_classes():
+    assert set(FERPLUS_VOTES) - {"NF"} == set(CLASSES)
+
+
+def test_recipe_composes():
+    cfg = make_cfg(["experiment=ferplus_cpu", "data.root=/data/ferplus"])
+    assert cfg.data.label_mode == "probability" and cfg.backbone.input_size == 48
+    assert cfg.tracking.model_name == "emotion-ferplus" and cfg.eval.tta_flip
+
+
+def test_train_and_evaluate_on_a_tiny_ferplus(workdir):
+    from emotion.evaluate import evaluate
+    from emotion.train import train
+
+    root = write_ferplus(workdir / "ferplus", splits=("FER2013Train", "FER2013Valid", "FER2013Test"))
+    train(make_cfg(["experiment=ferplus_cpu", f"data.root={root}", "schedule.stages.scratch.epochs=1",
+                    "schedule.batch_size=4", *isolated(workdir)]))
+    accuracy = evaluate(make_cfg([f"data.root={root}", "split=test", *isolated(workdir),
+                                  "tracking.model_name=emotion-ferplus"], config_name="evaluate"))
+    assert 0 <= accuracy <= 1
+    import mlflow
+
+    [run] = mlflow.search_runs(experiment_names=["evaluation"], output_format="list")
+    assert run.data.params["split"] == "test" and "test_macro_f1" in run.data.metrics
+
+
+def test_evaluate_refuses_a_missing_split(workdir):
+    from emotion.evaluate import evaluate
+    from emotion.train import train
+
+    train(make_cfg(TINY + isolated(workdir)))
+    with pytest.raises(EmotionError, match="has no split 'test'"):
+        evaluate(make_cfg(["data=synthetic", "data.per_class=8", "data.image_size=32", "split=test",
+                           *isolated(workdir)], config_name="evaluate"))
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "ferplus" / "FER2013Valid").is_dir(), reason="FER+ not in ../shared")
+def test_real_ferplus_counts():
+    data = ferplus(str(SHARED / "data" / "ferplus"), classes=list(CLASSES), label_mode="majority")
+    counts = data.counts()["train"]
+    assert counts["neutral"] > counts["happy"] > counts["surprise"] > counts["contempt"] > 100
+    assert len(data.splits["val"]) > 3000
