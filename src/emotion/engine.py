@@ -120,9 +120,15 @@ class Engine:
         return result
 
 
-def keras_classifier(model) -> Classify:
+def keras_classifier(model, threads: int | None = None) -> Classify:
     """A compiled call of the Keras model (several times faster than `model.predict` per frame)."""
     import tensorflow as tf
+
+    if threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        except RuntimeError:  # TensorFlow already started: its thread pool is fixed
+            pass
 
     size = int(model.input_shape[1])
     call = tf.function(lambda x: model(x, training=False), reduce_retracing=True,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
+import resource
 import sys
 import time
 from collections import Counter
@@ -12,33 +14,54 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import hydra
+import mlflow
 import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
 from emotion.config import CONFIG_DIR, build
-from emotion.engine import Engine, FrameResult, keras_classifier
+from emotion.engine import Classify, Engine, FrameResult, keras_classifier
 from emotion.errors import EmotionError, exits_cleanly
-from emotion.tracking import load_keras_model, model_metadata, resolve_model_uri
+from emotion.litert import PREFERENCE, LiteRTClassifier
+from emotion.tracking import exported_variants, load_keras_model, model_metadata, resolve_model_uri, run_id_of
 from emotion.video import Display, Source, VideoOutput, annotate, open_source
 
 log = logging.getLogger("emotion.infer")
+LOADED = time.perf_counter()
 
 OVER_BUDGET = 3
 STAGES = ("detect", "classify", "total")
+
+
+def classifier(cfg: DictConfig, uri: str) -> tuple[Classify, str]:
+    """LiteRT when asked, or with `engine=auto` when the model has an accepted export; else Keras.
+
+    The LiteRT path never imports TensorFlow.
+    """
+    run_id = run_id_of(uri) if cfg.engine in ("litert", "auto") else None
+    exported = exported_variants(run_id) if run_id else {}
+    if cfg.engine == "litert" and not exported:
+        raise EmotionError(f"model {uri} has no LiteRT export: run `python -m emotion.export model={uri}`")
+    if exported:
+        variant = cfg.variant or next(v for v in PREFERENCE if v in exported)
+        if variant not in exported:
+            raise EmotionError(f"model {uri} has no accepted LiteRT {variant} export (it has {', '.join(exported)})")
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=exported[variant])
+        return LiteRTClassifier(path, cfg.threads), f"litert {variant}"
+    return keras_classifier(load_keras_model(uri), cfg.threads), "keras"
 
 
 def build_engine(cfg: DictConfig) -> tuple[Engine, dict]:
     """The model chosen by `cfg.model`, the configured detector, and the engine around them."""
     uri = resolve_model_uri(str(cfg.model), cfg.tracking)
     meta = model_metadata(uri)
-    classify = keras_classifier(load_keras_model(uri))
+    classify, runtime = classifier(cfg, uri)
     detector = build(cfg.detector, "detector")
     engine = Engine(detector, classify, meta["classes"], meta["input_size"], cfg.margin, cfg.smoothing,
                     cfg.detect_every)
-    log.info("model %s (%d classes, %d px), detector %s", uri, len(meta["classes"]), meta["input_size"],
-             type(detector).__name__)
-    return engine, {**meta, "uri": uri}
+    log.info("model %s on %s (%d classes, %d px), detector %s", uri, runtime, len(meta["classes"]),
+             meta["input_size"], type(detector).__name__)
+    return engine, {**meta, "uri": uri, "runtime": runtime}
 
 
 def csv_rows(index: int, time_s: float, result: FrameResult, classes: list[str]):
@@ -68,6 +91,7 @@ def run(engine: Engine, classes: list[str], source: Source, cfg: DictConfig) -> 
     timings = {stage: [] for stage in STAGES}
     labels: Counter = Counter()
     frames = faces = 0
+    first_frame_s = None
     started = time.perf_counter()
     with ExitStack() as stack:
         video = VideoOutput(cfg.output.video, source.fps) if cfg.output.get("video") else None
@@ -86,6 +110,8 @@ def run(engine: Engine, classes: list[str], source: Source, cfg: DictConfig) -> 
         for frame in source:
             result = engine.process(frame.image)
             frames += 1
+            if frames == 1:
+                first_frame_s = seconds_since_process_start()
             faces += len(result.faces)
             labels.update(face.label for face in result.faces)
             if frames > cfg.warmup_frames:
@@ -117,7 +143,22 @@ def run(engine: Engine, classes: list[str], source: Source, cfg: DictConfig) -> 
         "latency_ms": {stage: latency(timings[stage]) for stage in STAGES},
         "warmup_frames_excluded": min(frames, cfg.warmup_frames),
         "fps": round(frames / elapsed, 2) if elapsed else 0.0,
+        "first_frame_s": round(first_frame_s, 2),
     }
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def seconds_since_process_start() -> float:
+    """Wall time since this process was created (Linux /proc), else since this module loaded."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - LOADED
 
 
 def check_budget(summary: dict, budget_s: float) -> str | None:
@@ -134,7 +175,8 @@ def check_budget(summary: dict, budget_s: float) -> str | None:
 def infer(cfg: DictConfig) -> int:
     engine, meta = build_engine(cfg)
     source = open_source(cfg.camera, cfg.source)
-    summary = {"model": meta["uri"], **run(engine, meta["classes"], source, cfg)}
+    summary = {"model": meta["uri"], "runtime": meta["runtime"], **run(engine, meta["classes"], source, cfg)}
+    summary["peak_rss_mb"] = peak_rss_mb()
     breach = check_budget(summary, float(cfg.budget_s))
     text = json.dumps(summary, indent=1)
     print(text)

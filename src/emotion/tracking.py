@@ -181,6 +181,7 @@ def best_model_uri(cfg: DictConfig) -> str:
 
 def resolve_model_uri(spec: str, cfg: DictConfig) -> str:
     """`best`, an MLflow URI (`models:/...`, `runs:/...`), or a local MLflow model directory."""
+    mlflow.set_tracking_uri(cfg.uri)
     if spec == "best":
         return best_model_uri(cfg)
     if ":/" in spec:
@@ -218,3 +219,28 @@ def load_keras_model(uri: str):
         return mlflow.keras.load_model(uri)
     except (MlflowException, OSError, ValueError) as e:
         raise EmotionError(f"cannot load model {uri}: {str(e).strip().splitlines()[0]}") from None
+
+
+def run_id_of(uri: str) -> str | None:
+    """The training run behind a model URI (None for a local directory)."""
+    client = MlflowClient()
+    try:
+        if uri.startswith("runs:/"):
+            return uri.split("/")[1]
+        if uri.startswith("models:/"):
+            name, _, ref = uri.removeprefix("models:/").partition("@")
+            if ref:
+                return client.get_model_version_by_alias(name, ref).run_id
+            name, _, version = uri.removeprefix("models:/").partition("/")
+            return client.get_model_version(name, version).run_id
+    except MlflowException as e:
+        raise EmotionError(f"model {uri}: {e.message.splitlines()[0]}") from None
+    return None
+
+
+def exported_variants(run_id: str) -> dict[str, str]:
+    """{variant: artifact path} of the LiteRT files that `emotion.export` accepted for a run."""
+    from emotion.litert import artifact_path
+
+    tag = MlflowClient().get_run(run_id).data.tags.get("litert.variants", "")
+    return {v: artifact_path(v) for v in tag.split(",") if v}

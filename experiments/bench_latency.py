@@ -1,0 +1,184 @@
+"""Per-frame latency on a real clip: the notebook's method against ours (Keras and LiteRT fp32/dynamic/int8).
+
+    python experiments/bench_latency.py [--video ../shared/media/WolfgangLanger_Pexels.mp4] [--out FILE]
+
+The customer's model (the VGGFace2 ResNet50 to avg_pool with the notebook's
+dilated head, 224 px; random weights: speed does not depend on them) is built
+once and exported to LiteRT. Every method then runs in its own process (so
+thread settings and peak RSS are its own) on the same decoded frames, with 1
+and 2 threads:
+
+1. notebook: Haar (scale 1.3, 5 neighbours) on the full frame, each face resized
+   to 224 and sent alone through `model.predict`;
+2. ours-keras: our engine (tuned Haar on a downscaled gray frame, one batch, a
+   compiled Keras call);
+3. ours-litert-fp32 / -dynamic / -int8: our engine on LiteRT, without TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+METHODS = ("notebook", "ours-keras", "ours-litert-fp32", "ours-litert-dynamic", "ours-litert-int8")
+
+
+def read_frames(video: str, limit: int) -> list[np.ndarray]:
+    import cv2
+
+    capture = cv2.VideoCapture(video)
+    frames = []
+    while len(frames) < limit:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    if not frames:
+        raise SystemExit(f"error: cannot read {video}")
+    return frames
+
+
+def build_models(work: Path, video: str) -> None:
+    """The customer's model as .keras and its three LiteRT variants (int8 calibrated on the clip's faces)."""
+    if all((work / f"{v}.tflite").is_file() for v in ("fp32", "dynamic", "int8")) and (work / "model.keras").is_file():
+        return
+    from emotion.config import compose_config
+    from emotion.detect import HaarDetector, square_crop
+    from emotion.engine import prepare
+    from emotion.export import convert
+    from emotion.model import build_model
+
+    work.mkdir(parents=True, exist_ok=True)
+    cfg = compose_config("train", ["backbone.weights=null", "head=dilated"])
+    model, _ = build_model(cfg.backbone, cfg.head, 9, cfg.paths.cache_dir)
+    model.save(work / "model.keras")
+    detector = HaarDetector()
+    crops = [square_crop(frame, box)[0] for frame in read_frames(video, 400)[::4] for box in detector(frame)]
+    representative = prepare(crops, 224)
+    for variant in ("fp32", "dynamic", "int8"):
+        (work / f"{variant}.tflite").write_bytes(convert(model, variant, representative))
+
+
+def notebook_method(work: Path, threads: int):
+    import cv2
+    import keras
+    import tensorflow as tf
+
+    import emotion.preprocess  # noqa: F401 - the saved model holds a Preprocess layer
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    model = keras.saving.load_model(work / "model.keras")
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+
+    def process(frame):
+        start = time.perf_counter()
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        faces = cascade.detectMultiScale(gray, 1.3, 5)
+        detected = time.perf_counter()
+        for x, y, w, h in faces:
+            face = cv2.resize(frame[y:y + h, x:x + w], (224, 224))
+            model.predict(face[None].astype("float32"), verbose=0)
+        done = time.perf_counter()
+        return (detected - start) * 1000, (done - detected) * 1000, (done - start) * 1000
+
+    return process
+
+
+def our_method(work: Path, threads: int, runtime: str):
+    from emotion.config import build, compose_config
+    from emotion.engine import Engine
+
+    if runtime == "keras":
+        import keras
+
+        import emotion.preprocess  # noqa: F401
+        from emotion.engine import keras_classifier
+
+        classify = keras_classifier(keras.saving.load_model(work / "model.keras"), threads)
+    else:
+        from emotion.litert import LiteRTClassifier
+
+        classify = LiteRTClassifier(work / f"{runtime}.tflite", threads)
+    cfg = compose_config("infer")
+    engine = Engine(build(cfg.detector, "detector"), classify, [str(i) for i in range(9)], 224, cfg.margin)
+
+    def process(frame):
+        result = engine.process(frame)
+        return result.detect_ms, result.classify_ms, result.total_ms
+
+    return process
+
+
+def measure(method: str, threads: int, work: Path, video: str, frames: int, warmup: int) -> dict:
+    import cv2
+
+    cv2.setNumThreads(threads)
+    images = read_frames(video, frames + warmup)
+    if method == "notebook":
+        process = notebook_method(work, threads)
+    else:
+        process = our_method(work, threads, method.removeprefix("ours-").removeprefix("litert-"))
+    for image in images[:warmup]:
+        process(image)
+    timings = np.array([process(image) for image in images[warmup:]])
+    p50 = np.percentile(timings, 50, axis=0)
+    p95 = np.percentile(timings, 95, axis=0)
+    return {
+        "method": method, "threads": threads, "frames": len(timings),
+        "detect_p50_ms": round(p50[0], 2), "detect_p95_ms": round(p95[0], 2),
+        "classify_p50_ms": round(p50[1], 2), "classify_p95_ms": round(p95[1], 2),
+        "p50_ms": round(p50[2], 2), "p95_ms": round(p95[2], 2),
+        "fps": round(1000 / timings[:, 2].mean(), 1),
+        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", default="../shared/media/WolfgangLanger_Pexels.mp4")
+    parser.add_argument("--frames", type=int, default=150)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--work", type=Path, default=Path(".cache/bench_latency"))
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--one", nargs=2, metavar=("METHOD", "THREADS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.one:
+        print(json.dumps(measure(args.one[0], int(args.one[1]), args.work, args.video, args.frames, args.warmup)))
+        return
+    build_models(args.work, args.video)
+    rows = []
+    for threads in args.threads:
+        for method in args.methods:
+            out = subprocess.run([sys.executable, __file__, "--one", method, str(threads), "--video", args.video,
+                                  "--frames", str(args.frames), "--warmup", str(args.warmup), "--work", str(args.work)],
+                                 capture_output=True, text=True, check=False)
+            if out.returncode:
+                raise SystemExit(f"error: {method} with {threads} threads failed: {out.stderr.strip()[-500:]}")
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for row in rows:
+        baseline = next(r for r in rows if r["method"] == "notebook" and r["threads"] == row["threads"])
+        row["speedup"] = round(baseline["p50_ms"] / row["p50_ms"], 1)
+    print("| method | threads | detect p50 / p95 ms | classify p50 / p95 ms | total p50 / p95 ms | fps | peak RSS MB "
+          "| speed-up (p50) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['method']} | {r['threads']} | {r['detect_p50_ms']} / {r['detect_p95_ms']} | "
+              f"{r['classify_p50_ms']} / {r['classify_p95_ms']} | {r['p50_ms']} / {r['p95_ms']} | {r['fps']} | "
+              f"{r['rss_mb']} | {r['speedup']}x |")
+    if args.out:
+        args.out.write_text(json.dumps(rows, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

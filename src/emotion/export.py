@@ -1,0 +1,133 @@
+"""`python -m emotion.export`: LiteRT fp32 / dynamic-range / int8 files for a tracked model, gated on accuracy.
+
+Each variant is evaluated on the validation split of the data its training run
+used and logged to that run (file, size, accuracy, macro-F1, agreement with
+the Keras model). A quantized variant more than `max_drop` accuracy points
+below fp32 is refused unless `force=true`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+import mlflow
+import numpy as np
+import tensorflow as tf
+from omegaconf import DictConfig, OmegaConf
+
+from emotion.config import CONFIG_DIR, build
+from emotion.errors import EmotionError, exits_cleanly
+from emotion.litert import VARIANTS, LiteRTClassifier, artifact_path
+from emotion.metrics import report
+from emotion.pipeline import to_dataset
+from emotion.tracking import load_keras_model, model_metadata, resolve_model_uri, run_id_of
+
+log = logging.getLogger("emotion.export")
+
+REFUSED = 4
+
+
+def convert(model, variant: str, representative: np.ndarray | None = None) -> bytes:
+    """The LiteRT flatbuffer of `model`; int8 is calibrated on `representative` images."""
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if variant in ("dynamic", "int8"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if variant == "int8":
+        converter.representative_dataset = lambda: ([image[None]] for image in representative)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    elif variant not in VARIANTS:
+        raise EmotionError(f"unknown LiteRT variant {variant!r}; expected one of {VARIANTS}")
+    return converter.convert()
+
+
+def images_of(split, size: int, limit: int | None = None, seed: int = 0) -> np.ndarray:
+    """Model-ready float32 images of a split (a random subset of `limit` when given)."""
+    if limit and limit < len(split):
+        split = split.take(np.sort(np.random.default_rng(seed).choice(len(split), limit, replace=False)))
+    return np.concatenate([batch.numpy() for batch in to_dataset(split, size, 128, with_targets=False)])
+
+
+def training_data(run_id: str, cfg: DictConfig):
+    """The data source the run was trained on, rebuilt from its logged config."""
+    try:
+        text = mlflow.artifacts.load_text(f"runs:/{run_id}/config/resolved.yaml")
+    except Exception as e:  # noqa: BLE001 - any artifact-store failure means the same thing here
+        raise EmotionError(f"run {run_id} has no logged config to rebuild its data from ({e})") from None
+    trained = OmegaConf.create(text)
+    if cfg.data_root:
+        trained.data.root = cfg.data_root
+    return build(trained.data, f"data={trained.data.name}", cache_dir=cfg.paths.cache_dir, seed=trained.schedule.seed)
+
+
+def export(cfg: DictConfig) -> int:
+    mlflow.set_tracking_uri(cfg.tracking.uri)
+    uri = resolve_model_uri(str(cfg.model), cfg.tracking)
+    run_id = run_id_of(uri)
+    if run_id is None:
+        raise EmotionError(f"model {uri} is not tracked: export needs the training run (its data and metrics)")
+    meta = model_metadata(uri)
+    size = int(meta["input_size"])
+    model = load_keras_model(uri)
+    data = training_data(run_id, cfg)
+    val = data.splits["val"]
+    val_images = images_of(val, size)
+    labels = val.labels
+    keras_probabilities = model.predict(val_images, batch_size=128, verbose=0)
+    keras_report = report(labels, keras_probabilities.argmax(1), data.classes)
+    representative = images_of(data.splits["train"], size, cfg.representative_images, seed=1)
+
+    out_dir = Path(cfg.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results, accepted, refused = {"keras": {"accuracy": keras_report["accuracy"],
+                                            "macro_f1": keras_report["macro_f1"]}}, [], []
+    for variant in cfg.variants:
+        flatbuffer = convert(model, variant, representative)
+        path = out_dir / f"{variant}.tflite"
+        path.write_bytes(flatbuffer)
+        probabilities = LiteRTClassifier(path, cfg.threads).predict(val_images)
+        rep = report(labels, probabilities.argmax(1), data.classes)
+        results[variant] = {
+            "file": str(path), "size_mb": round(len(flatbuffer) / 2**20, 3), "accuracy": rep["accuracy"],
+            "macro_f1": rep["macro_f1"],
+            "agreement": float((probabilities.argmax(1) == keras_probabilities.argmax(1)).mean()),
+        }
+        log.info("%s: %.2f MB, accuracy %.4f, macro-F1 %.4f, agrees with Keras on %.1f%%", variant,
+                 results[variant]["size_mb"], rep["accuracy"], rep["macro_f1"], 100 * results[variant]["agreement"])
+    baseline = results.get("fp32", results["keras"])["accuracy"]
+    for variant in cfg.variants:
+        drop = 100 * (baseline - results[variant]["accuracy"])
+        results[variant]["drop_points"] = round(drop, 3)
+        if variant != "fp32" and drop > cfg.max_drop and not cfg.force:
+            refused.append(f"{variant} accuracy {results[variant]['accuracy']:.4f} is {drop:.2f} points below "
+                           f"fp32 {baseline:.4f} (max_drop {cfg.max_drop})")
+        else:
+            accepted.append(variant)
+
+    with mlflow.start_run(run_id=run_id):
+        for variant, r in results.items():
+            mlflow.log_metrics({f"litert_{variant}_{k}": v for k, v in r.items() if isinstance(v, float)})
+        for variant in accepted:
+            mlflow.log_artifact(results[variant]["file"], Path(artifact_path(variant)).parent.as_posix())
+        mlflow.set_tag("litert.variants", ",".join(accepted))
+        mlflow.log_dict({"model": uri, "validation_images": len(val), "results": results, "refused": refused},
+                        "litert/export.json")
+    print(json.dumps({"model": uri, "run_id": run_id, "accepted": accepted, "results": results}, indent=1))
+    for line in refused:
+        print(f"error: refused: {line}; force=true keeps it", file=sys.stderr)
+    return REFUSED if refused else 0
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")
+@exits_cleanly
+def main(cfg: DictConfig) -> None:
+    code = export(cfg)
+    if code:
+        sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

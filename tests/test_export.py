@@ -1,0 +1,106 @@
+"""LiteRT export: variants, the accuracy gate, agreement with Keras, and the LiteRT inference path."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import mlflow
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+
+from emotion.export import REFUSED, convert, export
+from emotion.infer import infer
+from emotion.litert import LiteRTClassifier
+from emotion.preprocess import Preprocess
+from emotion.train import train
+
+from conftest import REPO, TINY, make_cfg
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export_store")
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        train(make_cfg(TINY + [f"tracking.uri=sqlite:///{root}/mlflow.db", f"paths.checkpoint_dir={root}/ck",
+                               f"paths.cache_dir={root}/cache"]))
+    finally:
+        os.chdir(cwd)
+    return root
+
+
+def export_cfg(store, out, *overrides):
+    return make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", f"output_dir={out}",
+                     f"paths.cache_dir={store}/cache", "representative_images=40", *overrides],
+                    config_name="export")
+
+
+def champion_run(store):
+    mlflow.set_tracking_uri(f"sqlite:///{store}/mlflow.db")
+    return MlflowClient().get_model_version_by_alias("emotion-synthetic", "champion").run_id
+
+
+def test_litert_agrees_with_keras_on_a_small_model():
+    inputs = keras.Input((24, 24, 3))
+    x = Preprocess("unit", 1)(inputs)
+    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(x))
+    images = np.random.default_rng(0).uniform(0, 255, (16, 24, 24, 3)).astype(np.float32)
+    litert = LiteRTClassifier(convert(model, "fp32"))
+    np.testing.assert_allclose(litert.predict(images, batch_size=5), model.predict(images, verbose=0), atol=1e-5)
+    int8 = LiteRTClassifier(convert(model, "int8", images)).predict(images)
+    assert (int8.argmax(1) == model.predict(images, verbose=0).argmax(1)).mean() >= 0.75
+
+
+def test_export_logs_variants_to_the_training_run(store, tmp_path):
+    assert export(export_cfg(store, tmp_path, "max_drop=100")) == 0
+    run = MlflowClient().get_run(champion_run(store))
+    assert run.data.tags["litert.variants"] == "fp32,dynamic,int8"
+    metrics = run.data.metrics
+    assert metrics["litert_fp32_agreement"] >= 0.99
+    assert abs(metrics["litert_fp32_accuracy"] - metrics["litert_keras_accuracy"]) <= 0.02
+    for variant in ("dynamic", "int8"):
+        assert 0 <= metrics[f"litert_{variant}_accuracy"] <= 1 and metrics[f"litert_{variant}_size_mb"] > 0
+    artifacts = {a.path for a in MlflowClient().list_artifacts(run.info.run_id, "litert")}
+    assert {"litert/fp32.tflite", "litert/dynamic.tflite", "litert/int8.tflite", "litert/export.json"} <= artifacts
+    assert metrics["litert_int8_size_mb"] < metrics["litert_fp32_size_mb"] / 2
+
+
+def test_gate_refuses_quantized_variants(store, tmp_path, capsys):
+    assert export(export_cfg(store, tmp_path, "max_drop=-1", "variants=[fp32,int8]")) == REFUSED
+    assert "error: refused: int8 accuracy" in capsys.readouterr().err
+    run = MlflowClient().get_run(champion_run(store))
+    assert run.data.tags["litert.variants"] == "fp32"
+    assert export(export_cfg(store, tmp_path, "max_drop=-1", "variants=[fp32,int8]", "force=true")) == 0
+    assert MlflowClient().get_run(champion_run(store)).data.tags["litert.variants"] == "fp32,int8"
+
+
+def test_infer_runs_litert_without_tensorflow(store, tmp_path):
+    from test_infer import face_video
+
+    export(export_cfg(store, tmp_path, "max_drop=100", "variants=[fp32,int8]"))
+    video = face_video(tmp_path / "faces.mp4", frames=6)
+    script = f"""
+import sys, json
+from conftest import make_cfg
+from emotion.infer import infer
+cfg = make_cfg(["tracking.uri=sqlite:///{store}/mlflow.db", "source={video}", "detector=none", "display=false",
+                "output.summary={tmp_path}/summary.json", "engine=auto"], config_name="infer")
+assert infer(cfg) == 0
+assert "tensorflow" not in sys.modules, "the LiteRT path imported TensorFlow"
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO / "tests", capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["runtime"] == "litert int8" and summary["frames"] == 6
+    cfg = make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", f"source={video}", "detector=none",
+                    "display=false", f"output.summary={tmp_path}/s2.json", "engine=litert", "variant=fp32"],
+                   config_name="infer")
+    assert infer(cfg) == 0
+    assert json.loads((tmp_path / "s2.json").read_text())["runtime"] == "litert fp32"
