@@ -2,9 +2,10 @@
 
 import numpy as np
 import tensorflow as tf
-from conftest import make_cfg
 
 from emotion.augment import make_augment, sample_affine
+
+from conftest import make_cfg
 
 
 def augment_cfg(*overrides):

@@ -3,10 +3,11 @@
 from pathlib import Path
 
 import pytest
-from conftest import make_cfg
 from hydra.errors import ConfigCompositionException
 
 from emotion.config import CONFIG_DIR, flatten
+
+from conftest import make_cfg
 
 GROUPS = ["data", "augment", "backbone", "head", "schedule", "tracking", "experiment"]
 

@@ -6,12 +6,13 @@ import hashlib
 import cv2
 import numpy as np
 import pytest
-from conftest import make_cfg
 
 from emotion.data import Split, folder, one_hot, skillbox, stratified_split, synthetic
 from emotion.download import extract_once, fetch
 from emotion.errors import EmotionError
 from emotion.synthetic import CLASSES, draw_face
+
+from conftest import make_cfg
 
 CLASSES3 = ["happy", "neutral", "sad"]
 

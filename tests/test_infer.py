@@ -7,7 +7,6 @@ import os
 import cv2
 import numpy as np
 import pytest
-from conftest import SHARED, TINY, make_cfg, run_cli
 from omegaconf import OmegaConf
 
 from emotion.detect import HaarDetector, square_crop
@@ -16,6 +15,8 @@ from emotion.errors import EmotionError
 from emotion.infer import OVER_BUDGET, infer
 from emotion.synthetic import CLASSES, draw_face
 from emotion.train import train
+
+from conftest import SHARED, TINY, make_cfg, run_cli
 
 MEDIA = SHARED / "media"
 needs_media = pytest.mark.skipif(not (MEDIA / "WolfgangLanger_Pexels.mp4").is_file(),

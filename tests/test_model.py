@@ -3,13 +3,14 @@
 import keras
 import numpy as np
 import pytest
-from conftest import make_cfg
 from omegaconf import OmegaConf
 
 from emotion.errors import EmotionError
 from emotion.head import head_layers
 from emotion.model import BACKBONE, build_model
 from emotion.preprocess import VGGFACE2_MEAN_BGR, Preprocess, preprocess
+
+from conftest import make_cfg
 
 NOTEBOOK_HEAD = [
     ("Conv2D", dict(filters=256, kernel_size=(3, 3), dilation_rate=(6, 6), padding="same", activation="relu")),

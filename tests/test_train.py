@@ -9,12 +9,13 @@ import time
 
 import mlflow
 import pytest
-from conftest import TINY, isolated, run_cli
 from mlflow.tracking import MlflowClient
 
 from emotion.errors import EmotionError
 from emotion.tracking import CHAMPION, RUN_KEY
 from emotion.train import train
+
+from conftest import TINY, isolated, run_cli
 
 
 def runs(workdir, experiment="quickstart"):
