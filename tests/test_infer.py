@@ -2,39 +2,24 @@
 
 import csv
 import json
-import os
 
 import cv2
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from emotion.config import build
 from emotion.detect import HaarDetector, square_crop
 from emotion.engine import Engine, Tracker
 from emotion.errors import EmotionError
 from emotion.infer import OVER_BUDGET, infer
 from emotion.synthetic import CLASSES, draw_face
-from emotion.train import train
 
-from conftest import SHARED, TINY, make_cfg, run_cli
+from conftest import SHARED, make_cfg, run_cli
 
 MEDIA = SHARED / "media"
 needs_media = pytest.mark.skipif(not (MEDIA / "WolfgangLanger_Pexels.mp4").is_file(),
                                  reason="real media in ../shared/media not present")
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A tracked quick-start model in its own MLflow store."""
-    root = tmp_path_factory.mktemp("store")
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        train(make_cfg(TINY + [f"tracking.uri=sqlite:///{root}/mlflow.db", f"paths.checkpoint_dir={root}/ck",
-                               f"paths.cache_dir={root}/cache"]))
-    finally:
-        os.chdir(cwd)
-    return root
 
 
 def infer_cfg(store, *overrides):
@@ -182,7 +167,8 @@ def test_cli_strict_budget_exit_code(store, tmp_path):
 
 @needs_media
 def test_haar_finds_the_face_in_the_real_clip():
-    detector = HaarDetector()
+    detector = build(make_cfg([], config_name="infer").detector, "detector")
+    assert isinstance(detector, HaarDetector)
     capture = cv2.VideoCapture(str(MEDIA / "WolfgangLanger_Pexels.mp4"))
     hits = frames = 0
     while True:

@@ -26,8 +26,8 @@ class HaarDetector:
     side are not searched for: both cut the cost that grows with image area.
     """
 
-    def __init__(self, cascade: str = "haarcascade_frontalface_default.xml", scale_factor: float = 1.1,
-                 min_neighbors: int = 5, min_size: float = 0.1, max_width: int | None = None):
+    def __init__(self, cascade: str = "haarcascade_frontalface_default.xml", scale_factor: float = 1.2,
+                 min_neighbors: int = 5, min_size: float = 0.15, max_width: int | None = 320):
         path = cascade if "/" in cascade else cv2.data.haarcascades + cascade
         self.cascade = cv2.CascadeClassifier(path)
         if self.cascade.empty():

@@ -6,10 +6,12 @@ frames (optionally with smoothed probabilities), each stage timed.
 
 from __future__ import annotations
 
+import resource
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -134,3 +136,15 @@ def keras_classifier(model, threads: int | None = None) -> Classify:
     call = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
                        input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32)])
     return lambda batch: call(tf.convert_to_tensor(batch)).numpy()
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process. Linux's VmHWM, unlike ru_maxrss, is not inherited
+    from a larger parent across fork and exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -6,7 +6,6 @@ import csv
 import json
 import logging
 import os
-import resource
 import sys
 import time
 from collections import Counter
@@ -20,7 +19,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from emotion.config import CONFIG_DIR, build
-from emotion.engine import Classify, Engine, FrameResult, keras_classifier
+from emotion.engine import Classify, Engine, FrameResult, keras_classifier, peak_rss_mb
 from emotion.errors import EmotionError, exits_cleanly
 from emotion.litert import PREFERENCE, LiteRTClassifier
 from emotion.tracking import exported_variants, load_keras_model, model_metadata, resolve_model_uri, run_id_of
@@ -145,10 +144,6 @@ def run(engine: Engine, classes: list[str], source: Source, cfg: DictConfig) -> 
         "fps": round(frames / elapsed, 2) if elapsed else 0.0,
         "first_frame_s": round(first_frame_s, 2),
     }
-
-
-def peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def seconds_since_process_start() -> float:
