@@ -49,6 +49,25 @@ def tiny_cfg(workdir):
     return make
 
 
+def train_tiny(root: Path) -> Path:
+    """Train the shrunk quick start into `root`'s own MLflow store; returns `root`."""
+    from emotion.train import train
+
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        train(make_cfg(TINY + isolated(root)))
+    finally:
+        os.chdir(cwd)
+    return root
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A tracked quick-start model in its own MLflow store, shared by a test module."""
+    return train_tiny(tmp_path_factory.mktemp("store"))
+
+
 def run_cli(module: str, *args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, capture_output=True, text=True,

@@ -1,36 +1,20 @@
 """LiteRT export: variants, the accuracy gate, agreement with Keras, and the LiteRT inference path."""
 
 import json
-import os
 import subprocess
 import sys
 
 import keras
 import mlflow
 import numpy as np
-import pytest
 from mlflow.tracking import MlflowClient
 
 from emotion.export import REFUSED, convert, export
 from emotion.infer import infer
 from emotion.litert import LiteRTClassifier
 from emotion.preprocess import Preprocess
-from emotion.train import train
 
-from conftest import REPO, TINY, make_cfg
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("export_store")
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        train(make_cfg(TINY + [f"tracking.uri=sqlite:///{root}/mlflow.db", f"paths.checkpoint_dir={root}/ck",
-                               f"paths.cache_dir={root}/cache"]))
-    finally:
-        os.chdir(cwd)
-    return root
+from conftest import REPO, make_cfg
 
 
 def export_cfg(store, out, *overrides):

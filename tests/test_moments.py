@@ -2,7 +2,6 @@
 
 import csv
 import json
-import os
 
 import cv2
 import numpy as np
@@ -12,9 +11,8 @@ from emotion.errors import EmotionError
 from emotion.infer import csv_header
 from emotion.moments import moments
 from emotion.synthetic import CLASSES
-from emotion.train import train
 
-from conftest import SHARED, TINY, make_cfg
+from conftest import SHARED, make_cfg, train_tiny
 
 CLASSES = list(CLASSES)
 MEDIA = SHARED / "media"
@@ -110,12 +108,7 @@ def test_bad_recordings_are_left_out(tmp_path, caplog):
 
 @pytest.mark.skipif(not (MEDIA / "WolfgangLanger_Pexels.mp4").is_file(), reason="real media not present")
 def test_real_clips_end_to_end(tmp_path):
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        train(make_cfg(TINY + [f"tracking.uri=sqlite:///{tmp_path}/mlflow.db", f"paths.checkpoint_dir={tmp_path}/ck"]))
-    finally:
-        os.chdir(cwd)
+    train_tiny(tmp_path)
     episode = MEDIA / "WolfgangLanger_Pexels.mp4"
     cfg = make_cfg([f"recordings=[{episode},{MEDIA / 'single_face.mp4'},{MEDIA / 'no_face.mp4'}]",
                     f"episode={episode}", f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{tmp_path}/mlflow.db",

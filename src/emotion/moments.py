@@ -17,6 +17,7 @@ import csv
 import json
 import logging
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,8 +202,9 @@ def select_moments(score: np.ndarray, cfg: DictConfig, duration_s: float) -> lis
             free[start:end + 1] = False
             continue
         free[max(0, start - cfg.min_gap_s):end + 1 + cfg.min_gap_s] = False
-        begin_s = max(0.0, start - cfg.reaction_lag_s)
-        end_s = min(float(duration_s), end + 1 - cfg.reaction_lag_s)
+        length = min(end + 1 - start, float(duration_s))
+        begin_s = min(max(0.0, start - cfg.reaction_lag_s), float(duration_s) - length)
+        end_s = begin_s + length
         if end_s - begin_s <= 0:
             continue
         if total + (end_s - begin_s) > cfg.budget_s:
@@ -255,9 +257,10 @@ def plot_timeline(seconds, shares, classes, score, moments, path: Path) -> None:
     bottom.plot(seconds, score, color="black")
     bottom.set_ylabel("spectacle score")
     bottom.set_xlabel("episode time (s)")
-    for ax in (top, bottom):
-        for m in moments:
-            ax.axvspan(m["start_s"], m["end_s"], color="orange", alpha=0.3)
+    for m in moments:
+        bottom.axvspan(m["start_s"], m["end_s"], color="orange", alpha=0.3)
+        for edge in (m["start_s"], m["end_s"]):
+            top.axvline(edge, color="black", linestyle="--", linewidth=0.8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -337,13 +340,15 @@ def moments(cfg: DictConfig) -> dict:
     score, present = spectacle(np.stack(all_reactions), cfg.react_threshold, cfg.together_power, cfg.smooth_s)
     chosen = select_moments(score, cfg.segments, duration)
     stacked = np.stack(all_means)
-    with np.errstate(invalid="ignore"):
-        mean_shares = np.nanmean(stacked, axis=0) if stacked.size else stacked
+    with warnings.catch_warnings():  # seconds where no viewer has a face stay empty
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean_shares = np.nanmean(stacked, axis=0)
     reacting = np.nan_to_num(np.stack(all_reactions)) > cfg.react_threshold
     lag = cfg.segments.reaction_lag_s
     for m in chosen:
         window = slice(int(m["start_s"] + lag), int(math.ceil(m["end_s"] + lag)))
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             shares = np.nan_to_num(np.nanmean(stacked[:, window], axis=(0, 1))) * weights
         m["dominant_emotion"] = classes[int(np.argmax(shares))] if shares.sum() > 0 else None
         m["viewers_reacting"] = int(reacting[:, window].any(axis=1).sum())
