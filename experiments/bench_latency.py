@@ -12,14 +12,14 @@ and 2 threads:
    to 224 and sent alone through `model.predict`;
 2. ours-keras: our engine (tuned Haar on a downscaled gray frame, one batch, a
    compiled Keras call);
-3. ours-litert-fp32 / -dynamic / -int8: our engine on LiteRT, without TensorFlow.
+3. ours-litert-fp32 / -dynamic / -int8: our engine on LiteRT, without TensorFlow;
+4. ours-litert-int8-every3: the same, detecting every 3rd frame (`detect_every=3`, boxes carried).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-METHODS = ("notebook", "ours-keras", "ours-litert-fp32", "ours-litert-dynamic", "ours-litert-int8")
+METHODS = ("notebook", "ours-keras", "ours-litert-fp32", "ours-litert-dynamic", "ours-litert-int8",
+           "ours-litert-int8-every3")
 
 
 def read_frames(video: str, limit: int) -> list[np.ndarray]:
@@ -92,7 +93,7 @@ def notebook_method(work: Path, threads: int):
     return process
 
 
-def our_method(work: Path, threads: int, runtime: str):
+def our_method(work: Path, threads: int, runtime: str, detect_every: int = 1):
     from emotion.config import build, compose_config
     from emotion.engine import Engine
 
@@ -108,7 +109,8 @@ def our_method(work: Path, threads: int, runtime: str):
 
         classify = LiteRTClassifier(work / f"{runtime}.tflite", threads)
     cfg = compose_config("infer")
-    engine = Engine(build(cfg.detector, "detector"), classify, [str(i) for i in range(9)], 224, cfg.margin)
+    engine = Engine(build(cfg.detector, "detector"), classify, [str(i) for i in range(9)], 224, cfg.margin,
+                    detect_every=detect_every)
 
     def process(frame):
         result = engine.process(frame)
@@ -120,12 +122,15 @@ def our_method(work: Path, threads: int, runtime: str):
 def measure(method: str, threads: int, work: Path, video: str, frames: int, warmup: int) -> dict:
     import cv2
 
+    from emotion.engine import peak_rss_mb
+
     cv2.setNumThreads(threads)
     images = read_frames(video, frames + warmup)
     if method == "notebook":
         process = notebook_method(work, threads)
     else:
-        process = our_method(work, threads, method.removeprefix("ours-").removeprefix("litert-"))
+        runtime, _, every = method.removeprefix("ours-").removeprefix("litert-").partition("-every")
+        process = our_method(work, threads, runtime, int(every or 1))
     for image in images[:warmup]:
         process(image)
     timings = np.array([process(image) for image in images[warmup:]])
@@ -137,7 +142,7 @@ def measure(method: str, threads: int, work: Path, video: str, frames: int, warm
         "classify_p50_ms": round(p50[1], 2), "classify_p95_ms": round(p95[1], 2),
         "p50_ms": round(p50[2], 2), "p95_ms": round(p95[2], 2),
         "fps": round(1000 / timings[:, 2].mean(), 1),
-        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_mb": peak_rss_mb(),
     }
 
 

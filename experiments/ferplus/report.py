@@ -24,16 +24,19 @@ def main():
     version = client.get_model_version_by_alias(args.model, args.alias)
     run = client.get_run(version.run_id)
     rep = mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/eval_report.json")
-    wall = (run.info.end_time - run.info.start_time) / 1000
+    # From the run's start to its final evaluation: later exports reopen the run and move its end time.
+    evaluated = client.get_metric_history(run.info.run_id, "eval_accuracy")[-1].timestamp
+    wall = (evaluated - run.info.start_time) / 1000
     history = client.get_metric_history(run.info.run_id, "val_accuracy")
     params = run.data.params
+    widths = [params[k] for k in sorted(params) if k.startswith("backbone.net.widths.")]
 
     print(f"run `{run.info.run_id}` ({run.info.run_name}), model `models:/{args.model}/{version.version}` "
           f"(alias `{args.alias}`), started {dt.datetime.fromtimestamp(run.info.start_time / 1000):%Y-%m-%d %H:%M}")
-    print(f"\nwall time of the MLflow run: {wall / 60:.1f} min; epochs: {len(history)}; "
+    print(f"\ntraining wall time (run start to final evaluation): {wall / 60:.1f} min; epochs: {len(history)}; "
           f"best epoch val_accuracy (Keras, no flip): {max(m.value for m in history):.4f}")
     print(f"label mode `{params.get('data.label_mode')}`, backbone `{params.get('backbone.net._target_')}` "
-          f"widths {params.get('backbone.net.widths')}, input {params.get('backbone.input_size')} px, "
+          f"widths {widths}, input {params.get('backbone.input_size')} px, "
           f"batch {params.get('schedule.batch_size')}, TTA flip `{params.get('eval.tta_flip')}`\n")
     print("| FER2013Valid | value |\n|---|---|")
     print(f"| majority-vote accuracy | {rep['accuracy']:.4f} |\n| macro-F1 | {rep['macro_f1']:.4f} |")
@@ -42,7 +45,8 @@ def main():
         print(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
     classes = rep["classes"]
     print("\nConfusion matrix (rows: true, columns: predicted)\n")
-    print("| | " + " | ".join(c[:5] for c in classes) + " |\n|---" * (len(classes) + 1) + "|")
+    print("| | " + " | ".join(c[:5] for c in classes) + " |")
+    print("|" + "---|" * (len(classes) + 1))
     for name, row in zip(classes, rep["confusion_matrix"]):
         print(f"| **{name}** | " + " | ".join(str(v) for v in row) + " |")
     litert = {k: v for k, v in run.data.metrics.items() if k.startswith("litert_")}

@@ -1,0 +1,63 @@
+"""Real-time factor of the moments pipeline's classification step (3 fps sampling) on real clips.
+
+    python experiments/bench_moments.py [--model models:/emotion-ferplus@champion] [--fps 3] [clip ...]
+
+The factor is recording duration / processing time (decode, sample, detect,
+classify, write the per-frame CSV); the customer's target is >= 10 (an hour of
+recording in at most 6 minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+MEDIA = Path("../shared/media")
+CLIPS = ["WolfgangLanger_Pexels.mp4", "single_face.mp4", "face_noface.mov", "no_face.mp4"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("clips", nargs="*", default=[str(MEDIA / c) for c in CLIPS])
+    parser.add_argument("--model", default="best")
+    parser.add_argument("--fps", type=float, default=3.0)
+    parser.add_argument("--repeat", type=int, default=3, help="passes over each clip (median kept)")
+    parser.add_argument("--overrides", nargs="*", default=[])
+    args = parser.parse_args()
+
+    from emotion.config import compose_config
+    from emotion.infer import build_engine
+    from emotion.moments import Recording, classify_recording
+
+    cfg = compose_config("moments", [f"model={args.model}", *args.overrides])
+    engine, meta = build_engine(cfg)
+    print(f"model {meta['uri']} on {meta['runtime']}, sampling {args.fps} fps\n")
+    print("| clip | duration s | processing s (median) | real-time factor |\n|---|---|---|---|")
+    total_duration = total_time = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for clip in args.clips:
+            capture = cv2.VideoCapture(clip)
+            duration = capture.get(cv2.CAP_PROP_FRAME_COUNT) / (capture.get(cv2.CAP_PROP_FPS) or 25.0)
+            capture.release()
+            times = []
+            for _ in range(args.repeat):
+                engine.tracker.tracks.clear()
+                start = time.perf_counter()
+                classify_recording(Recording(Path(clip).stem, Path(clip)), engine, meta["classes"], args.fps,
+                                   Path(tmp) / f"{Path(clip).stem}.csv")
+                times.append(time.perf_counter() - start)
+            elapsed = sorted(times)[len(times) // 2]
+            total_duration += duration
+            total_time += elapsed
+            print(f"| {Path(clip).name} | {duration:.1f} | {elapsed:.2f} | {duration / elapsed:.1f}x |")
+    factor = total_duration / total_time
+    print(f"| all | {total_duration:.1f} | {total_time:.2f} | {factor:.1f}x |")
+    print(f"\none hour of recording: about {3600 / factor / 60:.1f} min (target: at most 6 min, factor >= 10)")
+
+
+if __name__ == "__main__":
+    main()
