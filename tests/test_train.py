@@ -12,10 +12,12 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from emotion.errors import EmotionError
+from emotion.synthetic import CLASSES
 from emotion.tracking import CHAMPION, RUN_KEY
 from emotion.train import train
 
-from conftest import TINY, isolated, run_cli
+from conftest import TINY, isolated, make_cfg, run_cli
+from test_data import write_skillbox
 
 
 def runs(workdir, experiment="quickstart"):
@@ -120,3 +122,19 @@ def test_killed_run_resumes_from_the_last_epoch(workdir):
     assert sorted(set(steps)) == list(range(13))
     assert len(steps) <= 13 + 1, "at most the epoch in progress is trained again"
     assert run.data.tags[RUN_KEY]
+
+
+def test_course_layout_trains_and_writes_the_kaggle_submission(workdir):
+    root = write_skillbox(workdir / "skillbox")
+    (root / "train" / "sad" / "3.jpg").write_bytes(b"truncated")  # an unreadable image is skipped, not fatal
+    tiny = [o for o in TINY if not o.startswith("data.")]
+    train(make_cfg([*tiny, "data=skillbox", f"data.root={root}", "data.val_split=0.25", *isolated(workdir)]))
+    [run] = runs(workdir)
+    assert run.data.metrics["data.skipped_images"] == 1
+    assert run.data.tags["mlflow.runName"]
+    submission = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/submission.csv").splitlines()
+    assert submission[0] == "image_path,emotion"
+    assert [line.split(",")[0] for line in submission[1:]] == ["test_kaggle/0.jpg", "test_kaggle/1.jpg",
+                                                               "test_kaggle/2.jpg"]
+    assert all(line.split(",")[1] in CLASSES for line in submission[1:])
+    assert MlflowClient().get_model_version_by_alias("emotion-skillbox", CHAMPION)
