@@ -64,7 +64,6 @@ def training_data(run_id: str, cfg: DictConfig):
 
 
 def export(cfg: DictConfig) -> int:
-    mlflow.set_tracking_uri(cfg.tracking.uri)
     uri = resolve_model_uri(str(cfg.model), cfg.tracking)
     run_id = run_id_of(uri)
     if run_id is None:

@@ -195,18 +195,20 @@ def resolve_model_uri(spec: str, cfg: DictConfig) -> str:
 
 
 def model_metadata(uri: str) -> dict:
-    """What training logged with the model: class names and input size are required."""
+    """What training logged with the model: class names and input size are required.
+
+    Only the MLmodel file is read, not the model's weights.
+    """
     from mlflow.models import Model
 
     try:
-        local = mlflow.artifacts.download_artifacts(uri) if ":/" in uri else uri
-        metadata = Model.load(local).metadata or {}
+        metadata = Model.load(uri).metadata or {}
     except (MlflowException, OSError) as e:
         raise EmotionError(f"cannot read model {uri}: {str(e).strip().splitlines()[0]}") from None
     missing = [k for k in ("classes", "input_size") if not metadata.get(k)]
     if missing:
         raise EmotionError(f"model {uri} has no {' or '.join(missing)} in its MLflow metadata")
-    return {**metadata, "local_path": local}
+    return metadata
 
 
 def load_keras_model(uri: str):
