@@ -7,6 +7,7 @@ import sys
 import keras
 import mlflow
 import numpy as np
+import pytest
 from mlflow.tracking import MlflowClient
 
 from emotion.export import REFUSED, convert, export
@@ -39,6 +40,17 @@ def test_litert_agrees_with_keras_on_a_small_model():
     np.testing.assert_allclose(litert.predict(images, batch_size=5), model.predict(images, verbose=0), atol=1e-5)
     int8 = LiteRTClassifier(convert(model, "int8", images)).predict(images)
     assert (int8.argmax(1) == model.predict(images, verbose=0).argmax(1)).mean() >= 0.75
+
+
+@pytest.mark.parametrize("mode,channels", [("vggface2", 3), ("unit", 1), ("symmetric", 3)])
+def test_int8_keeps_the_preprocessing(mode, channels):
+    """Every preprocessing mode survives full-integer quantization (a channel reversal op once did not)."""
+    inputs = keras.Input((16, 16, 3))
+    model = keras.Model(inputs, Preprocess(mode, channels)(inputs))
+    images = np.random.default_rng(0).uniform(0, 255, (64, 16, 16, 3)).astype(np.float32)
+    expected = model.predict(images, verbose=0)
+    int8 = LiteRTClassifier(convert(model, "int8", images)).predict(images)
+    assert np.abs(int8 - expected).max() <= 0.01 * np.ptp(expected)
 
 
 def test_export_logs_variants_to_the_training_run(store, tmp_path):
