@@ -52,8 +52,8 @@ def build_models(work: Path, video: str) -> None:
         return
     from emotion.config import compose_config
     from emotion.detect import HaarDetector, square_crop
-    from emotion.engine import prepare
     from emotion.export import convert
+    from emotion.inputs import model_batch
     from emotion.model import build_model
 
     work.mkdir(parents=True, exist_ok=True)
@@ -62,7 +62,7 @@ def build_models(work: Path, video: str) -> None:
     model.save(work / "model.keras")
     detector = HaarDetector()
     crops = [square_crop(frame, box)[0] for frame in read_frames(video, 400)[::4] for box in detector(frame)]
-    representative = prepare(crops, 224)
+    representative = model_batch(crops, 224)
     for variant in ("fp32", "dynamic", "int8"):
         (work / f"{variant}.tflite").write_bytes(convert(model, variant, representative))
 
@@ -70,12 +70,11 @@ def build_models(work: Path, video: str) -> None:
 def notebook_method(work: Path, threads: int):
     import cv2
     import keras
-    import tensorflow as tf
 
     import emotion.preprocess  # noqa: F401 - the saved model holds a Preprocess layer
+    from emotion.runtime import set_threads
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    set_threads(threads, threads)
     model = keras.saving.load_model(work / "model.keras")
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
 
@@ -102,14 +101,16 @@ def our_method(work: Path, threads: int, runtime: str, detect_every: int = 1):
 
         import emotion.preprocess  # noqa: F401
         from emotion.engine import keras_classifier
+        from emotion.runtime import set_threads
 
-        classify = keras_classifier(keras.saving.load_model(work / "model.keras"), threads)
+        set_threads(threads, threads)
+        classify = keras_classifier(keras.saving.load_model(work / "model.keras"))
     else:
         from emotion.litert import LiteRTClassifier
 
         classify = LiteRTClassifier(work / f"{runtime}.tflite", threads)
     cfg = compose_config("infer")
-    engine = Engine(build(cfg.detector, "detector"), classify, [str(i) for i in range(9)], 224, cfg.margin,
+    engine = Engine(build(cfg.detector, "detector"), classify, [str(i) for i in range(9)], 224, cfg.engine.margin,
                     detect_every=detect_every)
 
     def process(frame):
@@ -117,6 +118,15 @@ def our_method(work: Path, threads: int, runtime: str, detect_every: int = 1):
         return result.detect_ms, result.classify_ms, result.total_ms
 
     return process
+
+
+def effective_threads(method: str, threads: int) -> int:
+    """The count that really applies: TensorFlow's own after start-up, LiteRT's as given to the interpreter."""
+    if "litert" in method:
+        return threads
+    from emotion.runtime import effective_threads as tensorflow_threads
+
+    return tensorflow_threads()["intra_op"]
 
 
 def measure(method: str, threads: int, work: Path, video: str, frames: int, warmup: int) -> dict:
@@ -133,11 +143,15 @@ def measure(method: str, threads: int, work: Path, video: str, frames: int, warm
         process = our_method(work, threads, runtime, int(every or 1))
     for image in images[:warmup]:
         process(image)
+    wall, cpu = time.perf_counter(), time.process_time()
     timings = np.array([process(image) for image in images[warmup:]])
+    # CPU seconds per wall second while timing: about 1 when a method really runs on one core.
+    cores_busy = (time.process_time() - cpu) / (time.perf_counter() - wall)
     p50 = np.percentile(timings, 50, axis=0)
     p95 = np.percentile(timings, 95, axis=0)
     return {
-        "method": method, "threads": threads, "frames": len(timings),
+        "method": method, "threads": threads, "effective_threads": effective_threads(method, threads),
+        "cores_busy": round(cores_busy, 2), "frames": len(timings),
         "detect_p50_ms": round(p50[0], 2), "detect_p95_ms": round(p95[0], 2),
         "classify_p50_ms": round(p50[1], 2), "classify_p95_ms": round(p95[1], 2),
         "p50_ms": round(p50[2], 2), "p95_ms": round(p95[2], 2),
@@ -173,14 +187,16 @@ def main():
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     for row in rows:
         baseline = next(r for r in rows if r["method"] == "notebook" and r["threads"] == row["threads"])
-        row["speedup"] = round(baseline["p50_ms"] / row["p50_ms"], 1)
-    print("| method | threads | detect p50 / p95 ms | classify p50 / p95 ms | total p50 / p95 ms | fps | peak RSS MB "
-          "| speed-up (p50) |")
-    print("|---|---|---|---|---|---|---|---|")
+        row["speedup_p50"] = round(baseline["p50_ms"] / row["p50_ms"], 1)
+        row["speedup_p95"] = round(baseline["p95_ms"] / row["p95_ms"], 1)
+    print("| method | threads (effective) | cores busy | detect p50 / p95 ms | classify p50 / p95 ms "
+          "| total p50 / p95 ms | fps | peak RSS MB | speed-up p50 / p95 |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['method']} | {r['threads']} | {r['detect_p50_ms']} / {r['detect_p95_ms']} | "
-              f"{r['classify_p50_ms']} / {r['classify_p95_ms']} | {r['p50_ms']} / {r['p95_ms']} | {r['fps']} | "
-              f"{r['rss_mb']} | {r['speedup']}x |")
+        print(f"| {r['method']} | {r['threads']} ({r['effective_threads']}) | {r['cores_busy']} | "
+              f"{r['detect_p50_ms']} / {r['detect_p95_ms']} | {r['classify_p50_ms']} / {r['classify_p95_ms']} | "
+              f"{r['p50_ms']} / {r['p95_ms']} | {r['fps']} | {r['rss_mb']} | "
+              f"{r['speedup_p50']}x / {r['speedup_p95']}x |")
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1) + "\n")
 

@@ -30,11 +30,11 @@ def main():
     args = parser.parse_args()
 
     from emotion.config import compose_config
-    from emotion.infer import build_engine
+    from emotion.engine import build_engine
     from emotion.moments import Recording, classify_recording
 
     cfg = compose_config("moments", [f"model={args.model}", *args.overrides])
-    engine, meta = build_engine(cfg)
+    engine, meta = build_engine(cfg.engine, cfg.detector, cfg.tracking, cfg.model)
     print(f"model {meta['uri']} on {meta['runtime']}, sampling {args.fps} fps\n")
     print("| clip | duration s | processing s (median) | real-time factor |\n|---|---|---|---|")
     total_duration = total_time = 0.0
@@ -45,7 +45,7 @@ def main():
             capture.release()
             times = []
             for _ in range(args.repeat):
-                engine.tracker.tracks.clear()
+                engine.reset()
                 start = time.perf_counter()
                 classify_recording(Recording(Path(clip).stem, Path(clip)), engine, meta["classes"], args.fps,
                                    Path(tmp) / f"{Path(clip).stem}.csv")

@@ -49,23 +49,28 @@ def tiny_cfg(workdir):
     return make
 
 
-def train_tiny(root: Path) -> Path:
-    """Train the shrunk quick start into `root`'s own MLflow store; returns `root`."""
+@pytest.fixture(scope="session")
+def store(tmp_path_factory):
+    """The real quick start, trained once per session into its own MLflow store.
+
+    Tests that need a model that has learned something (the image contract,
+    evaluation paths, inference, export) share it. Export adds LiteRT files to
+    it, so tests that care which engine runs name it (`engine=keras|litert`).
+    """
     from emotion.train import train
 
+    root = tmp_path_factory.mktemp("store")
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        train(make_cfg(TINY + isolated(root)))
+        train(make_cfg(["experiment=quickstart", *isolated(root)]))
     finally:
         os.chdir(cwd)
     return root
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A tracked quick-start model in its own MLflow store, shared by a test module."""
-    return train_tiny(tmp_path_factory.mktemp("store"))
+def store_uri(store: Path) -> str:
+    return f"sqlite:///{store}/mlflow.db"
 
 
 def run_cli(module: str, *args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:

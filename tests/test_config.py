@@ -9,7 +9,7 @@ from emotion.config import CONFIG_DIR, flatten
 
 from conftest import make_cfg
 
-GROUPS = ["data", "augment", "backbone", "head", "schedule", "tracking", "experiment"]
+GROUPS = ["data", "augment", "backbone", "head", "schedule", "runtime", "eval", "tracking", "experiment"]
 
 
 def options(group: str) -> list[str]:
@@ -45,8 +45,8 @@ def test_seed_experiment_is_the_notebook_setup():
     a = cfg.augment
     assert (a.rotation, a.width_shift, a.height_shift, a.shear, a.horizontal_flip) == (25, 0.1, 0.1, 2, True)
     assert list(a.brightness) == [0.5, 1.0]
-    assert cfg.data.val_split == 0.2
-    assert cfg.schedule.monitor.startswith("val_")
+    assert cfg.data.val_split == cfg.data.test_split == 0.1
+    assert cfg.schedule.monitor.startswith("val_") and cfg.tracking.metric.startswith("selection_")
 
 
 def test_quickstart_is_offline():

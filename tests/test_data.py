@@ -37,19 +37,24 @@ def test_split_is_stratified_and_reproducible():
     assert not (stratified_split(labels, 0.2, seed=2)[1] == val).all()
 
 
-def test_synthetic_source():
-    data = synthetic(list(CLASSES), per_class=10, image_size=32, val_split=0.2, seed=3)
-    assert data.splits["train"].images.shape == (72, 32, 32, 3)
-    assert data.counts()["val"] == {c: 2 for c in CLASSES}
-    assert data.fingerprint == synthetic(list(CLASSES), per_class=10, image_size=32, seed=3).fingerprint
+def test_synthetic_source_has_selection_and_test_splits():
+    data = synthetic(list(CLASSES), per_class=10, image_size=32, val_split=0.2, test_split=0.2, split_seed=3)
+    assert data.splits["train"].images.shape == (54, 32, 32, 3)
+    assert data.counts()["val"] == data.counts()["test"] == {c: 2 for c in CLASSES}
+    ids = [set(s.ids) for s in data.splits.values()]
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2]), "the three splits are disjoint"
+    again = synthetic(list(CLASSES), per_class=10, image_size=32, val_split=0.2, test_split=0.2, split_seed=3)
+    assert data.fingerprint == again.fingerprint
+    other = synthetic(list(CLASSES), per_class=10, image_size=32, val_split=0.3, test_split=0.2, split_seed=3)
+    assert other.fingerprint != data.fingerprint, "another split is other data for champions"
 
 
 def test_folder_source_and_unreadable_images(tmp_path):
     root = write_tree(tmp_path / "faces")
     (root / "sad" / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
-    data = folder(str(root), classes=None, val_split=0.2, seed=0)
+    data = folder(str(root), classes=None, val_split=0.2, test_split=0.2, split_seed=0)
     assert data.classes == CLASSES3
-    assert len(data.splits["train"]) + len(data.splits["val"]) == 15
+    assert sum(len(s) for s in data.splits.values()) == 15
     assert [p.split("/")[-1] for p in data.skipped] == ["broken.jpg"]
 
 
@@ -68,7 +73,7 @@ def test_folder_source_bad_input(tmp_path, problem, message):
     else:
         write_tree(root, classes=["angry"])
     with pytest.raises(EmotionError, match=message):
-        folder(str(root), classes=CLASSES3, val_split=0.2, seed=0)
+        folder(str(root), classes=CLASSES3, val_split=0.2, split_seed=0)
 
 
 def write_skillbox(root, label_override=None):
@@ -87,8 +92,8 @@ def write_skillbox(root, label_override=None):
 def test_skillbox_layout(tmp_path):
     cfg = make_cfg(["data=skillbox"]).data
     root = write_skillbox(tmp_path / "skillbox")
-    data = skillbox(str(root), classes=list(cfg.classes), val_split=0.25, seed=0)
-    assert len(data.splits["val"]) == 9
+    data = skillbox(str(root), classes=list(cfg.classes), val_split=0.25, test_split=0.25, split_seed=0)
+    assert len(data.splits["val"]) == len(data.splits["test"]) == 9
     assert data.unlabeled.ids == ["test_kaggle/0.jpg", "test_kaggle/1.jpg", "test_kaggle/2.jpg"]
     assert data.splits["train"].ids[0].startswith("train/")
 
@@ -96,7 +101,7 @@ def test_skillbox_layout(tmp_path):
 def test_skillbox_label_not_in_class_list(tmp_path):
     root = write_skillbox(tmp_path / "skillbox", label_override="bored")
     with pytest.raises(EmotionError, match=r"train.csv:2: label 'bored' is not in the class list"):
-        skillbox(str(root), classes=list(CLASSES), val_split=0.25, seed=0)
+        skillbox(str(root), classes=list(CLASSES), val_split=0.25, split_seed=0)
 
 
 def test_skillbox_offline_download_fails_with_the_override(tmp_path):
@@ -152,17 +157,22 @@ def test_extract_once(tmp_path):
 
 
 def test_pipeline_shapes_and_decode_failures(tmp_path):
-    from emotion.pipeline import to_dataset
+    from emotion.pipeline import prediction_dataset, to_dataset
 
     root = write_tree(tmp_path / "faces", per_class=2)
     paths = sorted(str(p) for p in root.rglob("*.jpg"))
     (root / "happy" / "0.jpg").write_bytes(b"corrupted after the scan")
     split = Split(paths, one_hot(np.arange(len(paths)) % 3, 3), paths)
     batches = list(to_dataset(split, 24, batch_size=4))
-    assert sum(len(images) for images, _ in batches) == len(paths) - 1
+    assert sum(len(images) for images, _ in batches) == len(paths) - 1, "training leaves the broken image out"
     images, targets = batches[0]
     assert images.shape[1:] == (24, 24, 3) and targets.shape[1:] == (3,)
     assert 0 <= float(np.min(images)) and float(np.max(images)) <= 255
+
+    rows = [(images.numpy(), readable.numpy()) for images, readable in prediction_dataset(split, 24, 4)]
+    readable = np.concatenate([r for _, r in rows])
+    assert len(readable) == len(paths), "predictions keep one row per image"
+    assert readable.tolist() == [p != str(root / "happy" / "0.jpg") for p in paths]
 
     memory = Split(np.zeros((5, 48, 48, 3), np.uint8), one_hot(np.zeros(5, int), 3), list("abcde"))
     images, _ = next(iter(to_dataset(memory, 64, batch_size=8)))

@@ -58,10 +58,12 @@ def test_export_logs_variants_to_the_training_run(store, tmp_path):
     run = MlflowClient().get_run(champion_run(store))
     assert run.data.tags["litert.variants"] == "fp32,dynamic,int8"
     metrics = run.data.metrics
-    assert metrics["litert_fp32_agreement"] >= 0.99
-    assert abs(metrics["litert_fp32_accuracy"] - metrics["litert_keras_accuracy"]) <= 0.02
+    assert metrics["litert_fp32_selection_agreement"] >= 0.99 and metrics["litert_fp32_test_agreement"] >= 0.99
+    assert abs(metrics["litert_fp32_selection_accuracy"] - metrics["litert_keras_selection_accuracy"]) <= 0.02
+    assert metrics["litert_int8_selection_agreement"] >= 0.98, "the quick-start model quantizes faithfully"
     for variant in ("dynamic", "int8"):
-        assert 0 <= metrics[f"litert_{variant}_accuracy"] <= 1 and metrics[f"litert_{variant}_size_mb"] > 0
+        assert metrics[f"litert_{variant}_size_mb"] > 0
+        assert abs(metrics[f"litert_{variant}_test_accuracy"] - metrics["litert_keras_test_accuracy"]) <= 0.02
     artifacts = {a.path for a in MlflowClient().list_artifacts(run.info.run_id, "litert")}
     assert {"litert/fp32.tflite", "litert/dynamic.tflite", "litert/int8.tflite", "litert/export.json"} <= artifacts
     assert metrics["litert_int8_size_mb"] < metrics["litert_fp32_size_mb"] / 2
@@ -69,7 +71,7 @@ def test_export_logs_variants_to_the_training_run(store, tmp_path):
 
 def test_gate_refuses_quantized_variants(store, tmp_path, capsys):
     assert export(export_cfg(store, tmp_path, "max_drop=-1", "variants=[fp32,int8]")) == REFUSED
-    assert "error: refused: int8 accuracy" in capsys.readouterr().err
+    assert "error: refused: int8 selection accuracy" in capsys.readouterr().err
     run = MlflowClient().get_run(champion_run(store))
     assert run.data.tags["litert.variants"] == "fp32"
     assert export(export_cfg(store, tmp_path, "max_drop=-1", "variants=[fp32,int8]", "force=true")) == 0
@@ -94,9 +96,10 @@ assert "tensorflow" not in sys.modules, "the LiteRT path imported TensorFlow"
                             timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["runtime"] == "litert int8" and summary["frames"] == 6
+    assert summary["runtime"] == "litert int8, 2 threads" and summary["frames"] == 6
     cfg = make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", f"source={video}", "detector=none",
-                    "display=false", f"output.summary={tmp_path}/s2.json", "engine=litert", "variant=fp32"],
+                    "display=false", f"output.summary={tmp_path}/s2.json", "engine=litert", "engine.variant=fp32",
+                    "engine.threads=1"],
                    config_name="infer")
     assert infer(cfg) == 0
-    assert json.loads((tmp_path / "s2.json").read_text())["runtime"] == "litert fp32"
+    assert json.loads((tmp_path / "s2.json").read_text())["runtime"] == "litert fp32, 1 thread"

@@ -10,7 +10,7 @@ from emotion.data import FERPLUS_VOTES, ferplus, ferplus_targets
 from emotion.errors import EmotionError
 from emotion.synthetic import CLASSES
 
-from conftest import SHARED, TINY, isolated, make_cfg
+from conftest import SHARED, isolated, make_cfg
 
 # Votes in FER+ column order: neutral, happiness, surprise, sadness, anger, disgust, fear, contempt, unknown, NF
 ROWS = [
@@ -59,18 +59,26 @@ def test_reader_on_the_published_layout(tmp_path):
     root = write_ferplus(tmp_path / "ferplus", splits=("FER2013Train", "FER2013Valid", "FER2013Test"))
     data = ferplus(str(root), classes=list(CLASSES), label_mode="majority")
     assert set(data.splits) == {"train", "val", "test"}
-    assert len(data.splits["train"]) == 8 and len(data.splits["val"]) == 8
-    images = data.splits["val"].images
+    # The selection split is a stratified slice of FER2013Train; FER2013Valid is the test split.
+    assert len(data.splits["train"]) == 4 and len(data.splits["val"]) == 4
+    assert {i.split("/")[0] for i in data.splits["val"].ids} == {"FER2013Train"}
+    assert not set(data.splits["train"].ids) & set(data.splits["val"].ids)
+    images = data.splits["test"].images
     assert images.shape == (8, 48, 48, 3) and images.dtype == np.uint8
     assert (images[..., 0] == images[..., 2]).all()  # gray in, RGB out
-    assert data.splits["val"].ids[0] == "FER2013Valid/fer0000000.png"
+    assert data.splits["test"].ids[0] == "FER2013Valid/fer0000000.png"
+    official = ferplus(str(root), classes=list(CLASSES), label_mode="majority", test_folder="FER2013Test")
+    assert official.splits["test"].ids[0] == "FER2013Test/fer0000000.png"
+    assert official.fingerprint != data.fingerprint
+    with pytest.raises(EmotionError, match="cannot be FER2013Train"):
+        ferplus(str(root), classes=list(CLASSES), test_folder="FER2013Train")
 
 
 def test_uncertain_can_be_dropped(tmp_path):
     root = write_ferplus(tmp_path / "ferplus")
     data = ferplus(str(root), classes=list(CLASSES), label_mode="probability", drop_uncertain=True)
     assert data.classes == [c for c in CLASSES if c != "uncertain"]
-    assert len(data.splits["train"]) == 6 and data.splits["train"].targets.shape[1] == 8
+    assert len(data.splits["train"]) + len(data.splits["val"]) == 6 and data.splits["train"].targets.shape[1] == 8
 
 
 def test_reader_bad_input(tmp_path):
@@ -110,14 +118,12 @@ def test_train_and_evaluate_on_a_tiny_ferplus(workdir):
     assert run.data.params["split"] == "test" and "test_macro_f1" in run.data.metrics
 
 
-def test_evaluate_refuses_a_missing_split(workdir):
+def test_evaluate_refuses_a_missing_split(store):
     from emotion.evaluate import evaluate
-    from emotion.train import train
 
-    train(make_cfg(TINY + isolated(workdir)))
-    with pytest.raises(EmotionError, match="has no split 'test'"):
-        evaluate(make_cfg(["data=synthetic", "data.per_class=8", "data.image_size=32", "split=test",
-                           *isolated(workdir)], config_name="evaluate"))
+    with pytest.raises(EmotionError, match="has no split 'holdout'"):
+        evaluate(make_cfg(["data=synthetic", "split=holdout", f"tracking.uri=sqlite:///{store}/mlflow.db"],
+                          config_name="evaluate"))
 
 
 @pytest.mark.skipif(not (SHARED / "data" / "ferplus" / "FER2013Valid").is_dir(), reason="FER+ not in ../shared")
@@ -125,4 +131,5 @@ def test_real_ferplus_counts():
     data = ferplus(str(SHARED / "data" / "ferplus"), classes=list(CLASSES), label_mode="majority")
     counts = data.counts()["train"]
     assert counts["neutral"] > counts["happy"] > counts["surprise"] > counts["contempt"] > 100
-    assert len(data.splits["val"]) > 3000
+    assert len(data.splits["test"]) == 3419, "FER2013Valid: ties and not-a-face dropped"
+    assert 2600 < len(data.splits["val"]) < 2800, "a tenth of FER2013Train selects"

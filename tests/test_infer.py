@@ -12,7 +12,7 @@ from emotion.config import build
 from emotion.detect import HaarDetector, square_crop
 from emotion.engine import Engine, Tracker
 from emotion.errors import EmotionError
-from emotion.infer import OVER_BUDGET, infer
+from emotion.infer import NOT_JUDGED, OVER_BUDGET, infer
 from emotion.synthetic import CLASSES, draw_face
 
 from conftest import SHARED, make_cfg, run_cli
@@ -72,7 +72,8 @@ def test_engine_batches_faces_and_times_stages():
 def test_video_in_csv_video_and_summary_out(store, tmp_path):
     video = face_video(tmp_path / "faces.mp4")
     cfg = infer_cfg(store, "detector=none", f"source={video}", f"output.csv={tmp_path}/frames.csv",
-                    f"output.video={tmp_path}/annotated.mp4", f"output.summary={tmp_path}/summary.json")
+                    f"output.video={tmp_path}/annotated.mp4", f"output.summary={tmp_path}/summary.json",
+                    "min_timed_frames=5")
     assert infer(cfg) == 0
     rows = list(csv.DictReader(open(tmp_path / "frames.csv")))
     assert len(rows) == 12 and {r["label"] for r in rows} <= set(CLASSES)
@@ -88,11 +89,44 @@ def test_video_in_csv_video_and_summary_out(store, tmp_path):
 
 
 def test_strict_budget_trips(store, tmp_path, capsys):
-    video = face_video(tmp_path / "faces.mp4", frames=6)
+    video = face_video(tmp_path / "faces.mp4", frames=14)
     cfg = infer_cfg(store, "detector=none", f"source={video}", "budget_s=0.000001", "strict=true")
     assert infer(cfg) == OVER_BUDGET
     assert "exceeds the budget of 0.0 ms; slowest stage:" in capsys.readouterr().err
     assert infer(infer_cfg(store, "detector=none", f"source={video}", "budget_s=0.000001")) == 0
+
+
+def test_budget_with_too_few_timed_frames_is_not_judged(store, tmp_path, capsys):
+    image = tmp_path / "face.png"
+    cv2.imwrite(str(image), draw_face("happy", 64)[..., ::-1])
+    cfg = infer_cfg(store, "detector=none", f"source={image}", "budget_s=0.000001", "strict=true",
+                    f"output.summary={tmp_path}/s.json")
+    assert infer(cfg) == NOT_JUDGED
+    assert "the budget cannot be judged: 0 timed frame(s) after 1 warm-up frame(s)" in capsys.readouterr().err
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["within_budget"] is None and summary["timed_frames"] == 0
+    video = face_video(tmp_path / "faces.mp4", frames=12)  # 9 timed frames: still one short
+    assert infer(infer_cfg(store, "detector=none", f"source={video}", "strict=true")) == NOT_JUDGED
+    assert infer(infer_cfg(store, "detector=none", f"source={video}", "strict=true", "min_timed_frames=9")) == 0
+
+
+def test_stills_are_classified_each_on_its_own(store, tmp_path):
+    """A folder of unrelated faces: no tracking, no smoothing across images (the default smoothing is 5)."""
+    from emotion.engine import build_engine
+
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    for i in range(9):
+        cv2.imwrite(str(folder / f"{i}.png"), draw_face(CLASSES[i], 64, rng)[..., ::-1])
+    cfg = infer_cfg(store, "detector=none", "engine=keras", f"source={folder}", f"output.csv={tmp_path}/f.csv")
+    assert cfg.engine.smoothing == 5
+    assert infer(cfg) == 0
+    rows = list(csv.DictReader(open(tmp_path / "f.csv")))
+    engine, _ = build_engine(cfg.engine, cfg.detector, cfg.tracking, cfg.model)
+    for i, row in enumerate(rows):
+        alone = engine.process_still(cv2.imread(str(folder / f"{i}.png"))).faces[0].probabilities
+        np.testing.assert_allclose([float(row[f"p_{c}"]) for c in CLASSES], alone, atol=1e-4)
 
 
 def test_image_folder_skips_unreadable_images(store, tmp_path):
@@ -157,12 +191,18 @@ def test_cli_camera_error_is_one_line(store, tmp_path):
 
 
 def test_cli_strict_budget_exit_code(store, tmp_path):
-    video = face_video(tmp_path / "faces.mp4", frames=5)
+    video = face_video(tmp_path / "faces.mp4", frames=14)
     result = run_cli("emotion.infer", f"tracking.uri=sqlite:///{store}/mlflow.db", f"source={video}",
                      "detector=none", "display=false", "strict=true", "budget_s=0.000001", cwd=tmp_path)
     assert result.returncode == OVER_BUDGET
     assert "slowest stage" in result.stderr
     assert (tmp_path / "outputs" / "infer").is_dir()
+    image = tmp_path / "face.png"
+    cv2.imwrite(str(image), draw_face("sad", 64)[..., ::-1])
+    result = run_cli("emotion.infer", f"tracking.uri=sqlite:///{store}/mlflow.db", f"source={image}",
+                     "display=false", "strict=true", "budget_s=0.000001", cwd=tmp_path)
+    assert result.returncode == NOT_JUDGED, "one image: nothing was timed, so nothing holds"
+    assert "error: the budget cannot be judged" in result.stderr
 
 
 @needs_media

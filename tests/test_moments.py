@@ -12,7 +12,7 @@ from emotion.infer import csv_header
 from emotion.moments import moments
 from emotion.synthetic import CLASSES
 
-from conftest import SHARED, make_cfg, train_tiny
+from conftest import SHARED, make_cfg
 
 CLASSES = list(CLASSES)
 MEDIA = SHARED / "media"
@@ -107,11 +107,10 @@ def test_bad_recordings_are_left_out(tmp_path, caplog):
 
 
 @pytest.mark.skipif(not (MEDIA / "WolfgangLanger_Pexels.mp4").is_file(), reason="real media not present")
-def test_real_clips_end_to_end(tmp_path):
-    train_tiny(tmp_path)
+def test_real_clips_end_to_end(store, tmp_path):
     episode = MEDIA / "WolfgangLanger_Pexels.mp4"
     cfg = make_cfg([f"recordings=[{episode},{MEDIA / 'single_face.mp4'},{MEDIA / 'no_face.mp4'}]",
-                    f"episode={episode}", f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{tmp_path}/mlflow.db",
+                    f"episode={episode}", f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db",
                     "segments.min_len_s=2", "segments.max_len_s=4", "segments.min_gap_s=1"], config_name="moments")
     result = moments(cfg)
     out = tmp_path / "out"

@@ -6,19 +6,21 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from emotion.config import compose_config
-from emotion.infer import build_engine, run
+from emotion.engine import build_engine
+from emotion.infer import run
 from emotion.video import annotate, open_source
 
 
 class EmotionOnCamera:
     """Label the faces of frames, a webcam or a video with the tracked model.
 
-    `overrides` are `emotion.infer` overrides, e.g. `["smoothing=1", "detector.max_width=320"]`.
+    `overrides` are `emotion.infer` overrides, e.g. `["engine.smoothing=1", "detector.max_width=320"]`.
     """
 
     def __init__(self, model: str = "best", detector: str = "haar", overrides: list[str] | tuple = ()):
         self.cfg = compose_config("infer", [f"model={model}", f"detector={detector}", *overrides])
-        self.engine, self.model_info = build_engine(self.cfg)
+        self.engine, self.model_info = build_engine(self.cfg.engine, self.cfg.detector, self.cfg.tracking,
+                                                    self.cfg.model)
 
     @property
     def classes(self) -> list[str]:

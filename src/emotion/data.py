@@ -1,8 +1,10 @@
-"""Data sources (synthetic, class folders, the course dataset, FER+) and the tf.data pipeline.
+"""Data sources: synthetic faces, class folders, the course dataset, FER+.
 
 Every source returns a `Data`: labelled splits with targets as (N, n_classes)
 float rows (one-hot, or vote shares for FER+), so losses, class weights and
-metrics treat all sources alike.
+metrics treat all sources alike. The splits have roles: `train`; `val`, the
+selection split, which chooses epochs, checkpoints and champions; and `test`,
+which chooses nothing and is only reported.
 """
 
 from __future__ import annotations
@@ -67,18 +69,34 @@ def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, val): `fraction` of every class goes to val, at least one when it has two."""
+    """Indices (rest, part): `fraction` of every class goes to part, at least one when it has two."""
     if not 0 < fraction < 1:
-        raise EmotionError(f"validation fraction must be in (0, 1), got {fraction}")
+        raise EmotionError(f"split fraction must be in (0, 1), got {fraction}")
     rng = np.random.default_rng(seed)
-    train, val = [], []
+    rest, part = [], []
     for c in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == c))
-        n_val = int(round(len(members) * fraction))
-        n_val = min(max(n_val, 1 if len(members) > 1 else 0), len(members) - 1)
-        val.extend(members[:n_val])
-        train.extend(members[n_val:])
-    return np.sort(np.array(train, int)), np.sort(np.array(val, int))
+        n_part = int(round(len(members) * fraction))
+        n_part = min(max(n_part, 1 if len(members) > 1 else 0), len(members) - 1)
+        part.extend(members[:n_part])
+        rest.extend(members[n_part:])
+    return np.sort(np.array(rest, int)), np.sort(np.array(part, int))
+
+
+def selection_and_test(labels: np.ndarray, val_split: float, test_split: float, seed: int) -> dict[str, np.ndarray]:
+    """Stratified indices for `train`, `val` (the selection split) and, when `test_split` > 0, `test`.
+
+    `val` chooses epochs, checkpoints and champions; `test` is only ever
+    reported. Fractions are of the whole labelled set.
+    """
+    if not 0 <= test_split < 1 or not 0 < val_split < 1 or val_split + test_split >= 1:
+        raise EmotionError(f"val_split {val_split} and test_split {test_split} must be fractions summing below 1")
+    everything = np.arange(len(labels))
+    splits = {}
+    if test_split > 0:
+        everything, splits["test"] = stratified_split(labels, test_split, seed)
+    rest, val = stratified_split(labels[everything], val_split / (1 - test_split), seed + 1)
+    return {"train": everything[rest], "val": everything[val], **splits}
 
 
 def fingerprint(*parts) -> str:
@@ -88,22 +106,13 @@ def fingerprint(*parts) -> str:
     return digest.hexdigest()[:16]
 
 
-def _unreadable(path: str) -> bool:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            image.verify()
-        return False
-    except Exception:  # noqa: BLE001 - any decoder failure means the file is unusable
-        return True
-
-
 def drop_unreadable(paths: list[str]) -> tuple[np.ndarray, list[str]]:
-    """(mask of readable files, the unreadable ones), checked in parallel before training."""
-    with ThreadPoolExecutor(8) as pool:
-        bad = list(tqdm(pool.map(_unreadable, paths), total=len(paths), desc="checking images",
-                        disable=len(paths) < 2000, leave=False))
+    """(mask of readable files, the unreadable ones): decoded in parallel by the contract's reader."""
+    from emotion.inputs import read_image
+
+    with ThreadPoolExecutor(4) as pool:
+        bad = list(tqdm(pool.map(lambda p: read_image(p) is None, paths), total=len(paths),
+                        desc="checking images", disable=len(paths) < 2000, leave=False))
     bad = np.array(bad, dtype=bool)
     skipped = [p for p, b in zip(paths, bad) if b]
     for p in skipped:
@@ -111,7 +120,7 @@ def drop_unreadable(paths: list[str]) -> tuple[np.ndarray, list[str]]:
     return ~bad, skipped
 
 
-def _labelled(name, classes, paths, labels, root, val_split, seed, unlabeled=None) -> Data:
+def _labelled(name, classes, paths, labels, root, val_split, test_split, split_seed, unlabeled=None) -> Data:
     keep, skipped = drop_unreadable(paths)
     paths = [p for p, k in zip(paths, keep) if k]
     labels = np.asarray(labels)[keep]
@@ -120,24 +129,25 @@ def _labelled(name, classes, paths, labels, root, val_split, seed, unlabeled=Non
     ids = [str(Path(p).relative_to(root)) for p in paths]
     sizes = [Path(p).stat().st_size for p in paths]
     everything = Split(paths, one_hot(labels, len(classes)), ids)
-    train, val = stratified_split(labels, val_split, seed)
-    return Data(name, list(classes), {"train": everything.take(train), "val": everything.take(val)},
-                fingerprint(sorted(zip(ids, sizes, labels.tolist()))), unlabeled, skipped)
+    splits = selection_and_test(labels, val_split, test_split, split_seed)
+    return Data(name, list(classes), {k: everything.take(v) for k, v in splits.items()},
+                fingerprint(sorted(zip(ids, sizes, labels.tolist())), val_split, test_split, split_seed),
+                unlabeled, skipped)
 
 
 def synthetic(classes, per_class: int = 100, image_size: int = 64, val_split: float = 0.2,
-              seed: int = 0, name: str = "synthetic", **_) -> Data:
+              test_split: float = 0.2, split_seed: int = 0, name: str = "synthetic", **_) -> Data:
     """Drawn faces made in code: the offline quick start needs no file at all."""
     from emotion.synthetic import draw_faces
 
     try:
-        images, labels = draw_faces(list(classes), per_class, image_size, seed)
+        images, labels = draw_faces(list(classes), per_class, image_size, split_seed)
     except ValueError as e:
         raise EmotionError(f"data=synthetic: {e}") from None
     everything = Split(images, one_hot(labels, len(classes)), [f"synthetic/{i}" for i in range(len(labels))])
-    train, val = stratified_split(labels, val_split, seed)
-    return Data(name, list(classes), {"train": everything.take(train), "val": everything.take(val)},
-                fingerprint(per_class, image_size, seed, list(classes)))
+    splits = selection_and_test(labels, val_split, test_split, split_seed)
+    return Data(name, list(classes), {k: everything.take(v) for k, v in splits.items()},
+                fingerprint(per_class, image_size, split_seed, list(classes), val_split, test_split))
 
 
 def _images_in(folder: Path) -> list[str]:
@@ -153,7 +163,8 @@ def _existing_root(root, source: str) -> Path:
     return path
 
 
-def folder(root, classes=None, val_split: float = 0.2, seed: int = 0, name: str = "folder", **_) -> Data:
+def folder(root, classes=None, val_split: float = 0.1, test_split: float = 0.1, split_seed: int = 0,
+           name: str = "folder", **_) -> Data:
     """Any tree of `root/<class>/<image>`; classes default to the subfolder names."""
     root = _existing_root(root, "folder")
     found = sorted(p.name for p in root.iterdir() if p.is_dir())
@@ -168,10 +179,11 @@ def folder(root, classes=None, val_split: float = 0.2, seed: int = 0, name: str 
             raise EmotionError(f"{root}: class folder {label!r} is missing or has no images")
         paths += images
         labels += [index] * len(images)
-    return _labelled(name, classes, paths, labels, root, val_split, seed)
+    return _labelled(name, classes, paths, labels, root, val_split, test_split, split_seed)
 
 
-def skillbox(root=None, classes=(), val_split: float = 0.2, seed: int = 0, name: str = "skillbox",
+def skillbox(root=None, classes=(), val_split: float = 0.1, test_split: float = 0.1, split_seed: int = 0,
+             name: str = "skillbox",
              download=None, cache_dir: str = "~/.cache/emotion", labels_csv: str = "train.csv",
              test_dir: str = "test_kaggle", **_) -> Data:
     """The course dataset: `train.csv` (image_path,emotion), `train/<class>/`, `test_kaggle/`.
@@ -215,12 +227,12 @@ def skillbox(root=None, classes=(), val_split: float = 0.2, seed: int = 0, name:
         test_images = _images_in(test)
         unlabeled = Split(test_images, np.zeros((len(test_images), len(classes)), np.float32),
                           [str(Path(p).relative_to(test.parent)) for p in test_images])
-    return _labelled(name, classes, paths, labels, root, val_split, seed, unlabeled)
+    return _labelled(name, classes, paths, labels, root, val_split, test_split, split_seed, unlabeled)
 
 
 # FER+ label.csv vote columns, in file order, mapped to our class names.
 FERPLUS_VOTES = ("neutral", "happy", "surprise", "sad", "anger", "disgust", "fear", "contempt", "uncertain", "NF")
-FERPLUS_SPLITS = {"train": "FER2013Train", "val": "FER2013Valid", "test": "FER2013Test"}
+FERPLUS_TRAIN = "FER2013Train"
 
 
 def ferplus_targets(votes: np.ndarray, classes: list[str], mode: str, drop_single_votes: bool = True):
@@ -280,32 +292,39 @@ def _load_gray(paths: list[Path]) -> tuple[np.ndarray, list[int]]:
     return stack, bad
 
 
-def ferplus(root=None, classes=(), label_mode: str = "probability", drop_uncertain: bool = False,
-            drop_single_votes: bool = True, name: str = "ferplus", **_) -> Data:
-    """FER+ as Microsoft publishes it: FER2013Train / FER2013Valid (/ FER2013Test) with label.csv.
+def _ferplus_folder(folder: Path, classes, label_mode, drop_single_votes) -> tuple[Split, list[str]]:
+    """One FER+ folder as an in-memory split (48x48 gray held as RGB), and its unreadable files."""
+    if not folder.is_dir():
+        raise EmotionError(f"{folder.parent}: {folder.name} not found (FER+ layout expected)")
+    names, votes = _read_ferplus_split(folder)
+    keep, targets = ferplus_targets(votes, classes, label_mode, drop_single_votes)
+    names = [n for n, k in zip(names, keep) if k]
+    gray, bad = _load_gray([folder / n for n in names])
+    if gray is None:
+        raise EmotionError(f"{folder}: no readable images")
+    good = np.setdiff1d(np.arange(len(names)), bad)
+    ids = [f"{folder.name}/{names[i]}" for i in good]
+    log.info("FER+ %s: %d of %d images kept (%s labels)", folder.name, len(ids), len(keep), label_mode)
+    split = Split(np.repeat(gray[..., None], 3, axis=-1), targets[good].astype(np.float32), ids)
+    return split, [str(folder / names[i]) for i in bad]
 
-    Images (48x48 gray) are held in memory as RGB; `val` is FER2013Valid, never a
-    slice of the training set, and `test` is present when the folder exists.
+
+def ferplus(root=None, classes=(), label_mode: str = "probability", drop_uncertain: bool = False,
+            drop_single_votes: bool = True, val_split: float = 0.1, test_folder: str = "FER2013Valid",
+            split_seed: int = 0, name: str = "ferplus", **_) -> Data:
+    """FER+ as Microsoft publishes it: FER2013Train and FER2013Valid (and FER2013Test) with label.csv.
+
+    `train` and `val` (the selection split: epochs, checkpoints, champions) are
+    a fixed stratified split of FER2013Train; `test` is `test_folder`
+    (FER2013Valid by default), which nothing is chosen on: it is only reported.
     """
     root = _existing_root(root, "ferplus")
+    if test_folder == FERPLUS_TRAIN:
+        raise EmotionError(f"data.test_folder cannot be {FERPLUS_TRAIN}: the model trains on it")
     classes = [c for c in classes if not (drop_uncertain and c == "uncertain")]
-    splits, skipped, parts = {}, [], []
-    for split, folder_name in FERPLUS_SPLITS.items():
-        folder = root / folder_name
-        if not folder.is_dir():
-            if split == "test":
-                continue
-            raise EmotionError(f"{root}: {folder_name} not found (FER+ layout expected)")
-        names, votes = _read_ferplus_split(folder)
-        keep, targets = ferplus_targets(votes, classes, label_mode, drop_single_votes)
-        names = [n for n, k in zip(names, keep) if k]
-        gray, bad = _load_gray([folder / n for n in names])
-        skipped += [str(folder / names[i]) for i in bad]
-        if gray is None:
-            raise EmotionError(f"{folder}: no readable images")
-        good = np.setdiff1d(np.arange(len(names)), bad)
-        ids = [f"{folder_name}/{names[i]}" for i in good]
-        splits[split] = Split(np.repeat(gray[..., None], 3, axis=-1), targets[good].astype(np.float32), ids)
-        parts += [ids, targets[good]]
-        log.info("FER+ %s: %d of %d images kept (%s labels)", folder_name, len(ids), len(keep), label_mode)
-    return Data(name, classes, splits, fingerprint(label_mode, classes, *parts), skipped=skipped)
+    labelled, skipped = _ferplus_folder(root / FERPLUS_TRAIN, classes, label_mode, drop_single_votes)
+    test, bad = _ferplus_folder(root / test_folder, classes, label_mode, drop_single_votes)
+    rest, val = stratified_split(labelled.labels, val_split, split_seed)
+    splits = {"train": labelled.take(rest), "val": labelled.take(val), "test": test}
+    parts = [labelled.ids, labelled.targets, test.ids, test.targets, val_split, split_seed]
+    return Data(name, classes, splits, fingerprint(label_mode, classes, *parts), skipped=skipped + bad)

@@ -73,7 +73,9 @@ class YuNetDetector:
 
 
 class WholeFrame:
-    """No detection: for videos of pre-cropped faces."""
+    """No detection: the frame is the face (pre-cropped faces); it is classified whole, not cropped square."""
+
+    whole_frame = True
 
     def __call__(self, frame: np.ndarray) -> list[Box]:
         return [(0, 0, frame.shape[1], frame.shape[0])]

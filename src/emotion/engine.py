@@ -6,6 +6,7 @@ frames (optionally with smoothed probabilities), each stage timed.
 
 from __future__ import annotations
 
+import logging
 import resource
 import time
 from collections import deque
@@ -13,10 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
+from omegaconf import DictConfig
 
 from emotion.detect import Box, square_crop
+from emotion.errors import EmotionError
+from emotion.inputs import BGR, model_batch
+
+log = logging.getLogger(__name__)
 
 Classify = Callable[[np.ndarray], np.ndarray]
 
@@ -82,24 +87,43 @@ class Tracker:
         return out
 
 
-def prepare(crops: list[np.ndarray], size: int) -> np.ndarray:
-    """BGR crops -> one float32 RGB batch at the model's input size (pixels in [0, 255])."""
-    batch = np.empty((len(crops), size, size, 3), np.float32)
-    for i, crop in enumerate(crops):
-        interpolation = cv2.INTER_AREA if crop.shape[0] > size else cv2.INTER_LINEAR
-        batch[i] = cv2.cvtColor(cv2.resize(crop, (size, size), interpolation=interpolation), cv2.COLOR_BGR2RGB)
-    return batch
+def with_mirror(classify: Classify) -> Classify:
+    """Each face's probabilities averaged with its mirror image's (test-time augmentation)."""
+    return lambda batch: (np.asarray(classify(batch)) + np.asarray(classify(batch[:, :, ::-1]))) / 2
 
 
 class Engine:
+    """Frames in, faces with probabilities out.
+
+    `process` treats frames as a continuous stream (camera, video): boxes are
+    carried between detections, faces are tracked and their probabilities
+    smoothed. `process_still` treats a frame on its own (a photo, a folder of
+    faces): nothing is carried from the previous image.
+    """
+
     def __init__(self, detector: Callable[[np.ndarray], list[Box]], classify: Classify, classes: list[str],
                  input_size: int, margin: float = 0.1, smoothing: int = 1, detect_every: int = 1):
         self.detector, self.classify = detector, classify
         self.classes, self.input_size, self.margin = list(classes), int(input_size), margin
-        self.tracker = Tracker(smoothing)
+        self.smoothing = smoothing
         self.detect_every = max(1, int(detect_every))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every face and box: a new recording, or an unrelated image."""
+        self.tracker = Tracker(self.smoothing)
         self.frames = 0
         self.boxes: list[Box] = []
+
+    def crops(self, frame: np.ndarray) -> tuple[list[np.ndarray], list[Box]]:
+        if getattr(self.detector, "whole_frame", False):  # the frame is the face: no square crop
+            return [frame], [(0, 0, frame.shape[1], frame.shape[0])]
+        pairs = [square_crop(frame, box, self.margin) for box in self.boxes]
+        return [crop for crop, _ in pairs], [box for _, box in pairs]
+
+    def process_still(self, frame: np.ndarray) -> FrameResult:
+        self.reset()
+        return self.process(frame)
 
     def process(self, frame: np.ndarray) -> FrameResult:
         start = time.perf_counter()
@@ -109,11 +133,11 @@ class Engine:
         detected = time.perf_counter()
         result = FrameResult(detect_ms=(detected - start) * 1000)
         if self.boxes:
-            crops, squares = zip(*(square_crop(frame, box, self.margin) for box in self.boxes))
-            probabilities = np.asarray(self.classify(prepare(list(crops), self.input_size)))
+            crops, squares = self.crops(frame)
+            probabilities = np.asarray(self.classify(model_batch(crops, self.input_size, BGR)))
             classified = time.perf_counter()
             result.classify_ms = (classified - detected) * 1000
-            for (tid, p), box in zip(self.tracker.update(list(squares), probabilities), squares):
+            for (tid, p), box in zip(self.tracker.update(squares, probabilities), squares):
                 k = int(np.argmax(p))
                 result.faces.append(Face(tid, box, p, self.classes[k], float(p[k])))
         else:
@@ -122,20 +146,73 @@ class Engine:
         return result
 
 
-def keras_classifier(model, threads: int | None = None) -> Classify:
-    """A compiled call of the Keras model (several times faster than `model.predict` per frame)."""
-    import tensorflow as tf
+def keras_classifier(model) -> Classify:
+    """A compiled call of the Keras model (several times faster than `model.predict` per frame).
 
-    if threads:
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-        except RuntimeError:  # TensorFlow already started: its thread pool is fixed
-            pass
+    Thread counts are the process's: `emotion.runtime.set_threads` sets them before TensorFlow starts.
+    """
+    import tensorflow as tf
 
     size = int(model.input_shape[1])
     call = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
                        input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32)])
-    return lambda batch: call(tf.convert_to_tensor(batch)).numpy()
+    return lambda batch: call(tf.convert_to_tensor(batch, tf.float32)).numpy()
+
+
+BACKENDS = ("auto", "keras", "litert")
+
+
+def load_classifier(uri: str, backend: str = "auto", variant: str | None = None,
+                    threads: int = 2) -> tuple[Classify, str]:
+    """The model behind `uri` as a classifier, and a description of its runtime ("keras, 2 threads", ...).
+
+    `litert`, or `auto` when `python -m emotion.export` accepted a LiteRT file
+    for the model: LiteRT through `ai_edge_litert`, never importing TensorFlow
+    (the fastest accepted variant unless `variant` names one). Otherwise Keras,
+    with TensorFlow's threads set before it starts.
+    """
+    import mlflow
+
+    from emotion.litert import PREFERENCE, LiteRTClassifier
+    from emotion.tracking import exported_variants, load_keras_model, run_id_of
+
+    if backend not in BACKENDS:
+        raise EmotionError(f"engine.backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    run_id = run_id_of(uri) if backend in ("litert", "auto") else None
+    exported = exported_variants(run_id) if run_id else {}
+    if backend == "litert" and not exported:
+        raise EmotionError(f"model {uri} has no LiteRT export: run `python -m emotion.export model={uri}`")
+    if exported:
+        variant = variant or next(v for v in PREFERENCE if v in exported)
+        if variant not in exported:
+            raise EmotionError(f"model {uri} has no accepted LiteRT {variant} export (it has {', '.join(exported)})")
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=exported[variant])
+        return LiteRTClassifier(path, threads), f"litert {variant}, {_threads(threads)}"
+    from emotion.runtime import set_threads
+
+    effective = set_threads(threads, threads)
+    return keras_classifier(load_keras_model(uri)), f"keras, {_threads(effective['intra_op'])}"
+
+
+def _threads(n: int) -> str:
+    return f"{n} thread{'' if n == 1 else 's'}"
+
+
+def build_engine(engine_cfg: DictConfig, detector_cfg: DictConfig, tracking_cfg: DictConfig,
+                 model: str = "best") -> tuple[Engine, dict]:
+    """The model chosen by `model`, the configured detector, and the engine around them."""
+    from emotion.config import build
+    from emotion.tracking import model_metadata, resolve_model_uri
+
+    uri = resolve_model_uri(str(model), tracking_cfg)
+    meta = model_metadata(uri)
+    classify, runtime = load_classifier(uri, engine_cfg.backend, engine_cfg.variant, engine_cfg.threads)
+    detector = build(detector_cfg, "detector")
+    engine = Engine(detector, classify, meta["classes"], meta["input_size"], engine_cfg.margin,
+                    engine_cfg.smoothing, engine_cfg.detect_every)
+    log.info("model %s on %s (%d classes, %d px), detector %s", uri, runtime, len(meta["classes"]),
+             meta["input_size"], type(detector).__name__)
+    return engine, {**meta, "uri": uri, "runtime": runtime}
 
 
 def peak_rss_mb() -> float:

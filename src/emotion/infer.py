@@ -13,54 +13,21 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import hydra
-import mlflow
 import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from emotion.config import CONFIG_DIR, build
-from emotion.engine import Classify, Engine, FrameResult, keras_classifier, peak_rss_mb
+from emotion.config import CONFIG_DIR
+from emotion.engine import Engine, FrameResult, build_engine, peak_rss_mb
 from emotion.errors import EmotionError, exits_cleanly
-from emotion.litert import PREFERENCE, LiteRTClassifier
-from emotion.tracking import exported_variants, load_keras_model, model_metadata, resolve_model_uri, run_id_of
 from emotion.video import Display, Source, VideoOutput, annotate, open_source
 
 log = logging.getLogger("emotion.infer")
 LOADED = time.perf_counter()
 
 OVER_BUDGET = 3
+NOT_JUDGED = 5
 STAGES = ("detect", "classify", "total")
-
-
-def classifier(cfg: DictConfig, uri: str) -> tuple[Classify, str]:
-    """LiteRT when asked, or with `engine=auto` when the model has an accepted export; else Keras.
-
-    The LiteRT path never imports TensorFlow.
-    """
-    run_id = run_id_of(uri) if cfg.engine in ("litert", "auto") else None
-    exported = exported_variants(run_id) if run_id else {}
-    if cfg.engine == "litert" and not exported:
-        raise EmotionError(f"model {uri} has no LiteRT export: run `python -m emotion.export model={uri}`")
-    if exported:
-        variant = cfg.variant or next(v for v in PREFERENCE if v in exported)
-        if variant not in exported:
-            raise EmotionError(f"model {uri} has no accepted LiteRT {variant} export (it has {', '.join(exported)})")
-        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=exported[variant])
-        return LiteRTClassifier(path, cfg.threads), f"litert {variant}"
-    return keras_classifier(load_keras_model(uri), cfg.threads), "keras"
-
-
-def build_engine(cfg: DictConfig) -> tuple[Engine, dict]:
-    """The model chosen by `cfg.model`, the configured detector, and the engine around them."""
-    uri = resolve_model_uri(str(cfg.model), cfg.tracking)
-    meta = model_metadata(uri)
-    classify, runtime = classifier(cfg, uri)
-    detector = build(cfg.detector, "detector")
-    engine = Engine(detector, classify, meta["classes"], meta["input_size"], cfg.margin, cfg.smoothing,
-                    cfg.detect_every)
-    log.info("model %s on %s (%d classes, %d px), detector %s", uri, runtime, len(meta["classes"]),
-             meta["input_size"], type(detector).__name__)
-    return engine, {**meta, "uri": uri, "runtime": runtime}
 
 
 def csv_rows(index: int, time_s: float, result: FrameResult, classes: list[str]):
@@ -106,8 +73,9 @@ def run(engine: Engine, classes: list[str], source: Source, cfg: DictConfig) -> 
         recent: list[float] = []
         progress = stack.enter_context(tqdm(desc=source.description, unit="frame", disable=source.live or None,
                                             total=source.expected or None, leave=False))
+        process = engine.process if source.continuous else engine.process_still
         for frame in source:
-            result = engine.process(frame.image)
+            result = process(frame.image)
             frames += 1
             if frames == 1:
                 first_frame_s = seconds_since_process_start()
@@ -141,6 +109,7 @@ def run(engine: Engine, classes: list[str], source: Source, cfg: DictConfig) -> 
         "labels": dict(labels.most_common()),
         "latency_ms": {stage: latency(timings[stage]) for stage in STAGES},
         "warmup_frames_excluded": min(frames, cfg.warmup_frames),
+        "timed_frames": len(timings["total"]),
         "fps": round(frames / elapsed, 2) if elapsed else 0.0,
         "first_frame_s": round(first_frame_s, 2),
     }
@@ -156,31 +125,42 @@ def seconds_since_process_start() -> float:
         return time.perf_counter() - LOADED
 
 
-def check_budget(summary: dict, budget_s: float) -> str | None:
-    """None when p95 total latency is within the budget, else a line naming the slowest stage."""
+def check_budget(summary: dict, budget_s: float, min_timed_frames: int) -> tuple[int, str | None]:
+    """(exit code under strict, a line) when the budget is breached or cannot be judged; (0, None) when it holds.
+
+    With fewer than `min_timed_frames` timed frames (after warm-up) a p95 means
+    nothing, so the budget is neither met nor breached: it is not judged.
+    """
+    summary["budget_s"] = budget_s
+    timed = summary["timed_frames"]
+    if timed < min_timed_frames:
+        summary["within_budget"] = None
+        return NOT_JUDGED, (f"the budget cannot be judged: {timed} timed frame(s) after "
+                            f"{summary['warmup_frames_excluded']} warm-up frame(s), min_timed_frames is "
+                            f"{min_timed_frames}")
     p95 = summary["latency_ms"]["total"]["p95"]
-    summary["budget_s"], summary["within_budget"] = budget_s, p95 <= budget_s * 1000
+    summary["within_budget"] = p95 <= budget_s * 1000
     if summary["within_budget"]:
-        return None
+        return 0, None
     stage = max(("detect", "classify"), key=lambda s: summary["latency_ms"][s]["p95"])
-    return (f"p95 frame latency {p95:.1f} ms exceeds the budget of {budget_s * 1000:.1f} ms; "
-            f"slowest stage: {stage} (p95 {summary['latency_ms'][stage]['p95']:.1f} ms)")
+    return OVER_BUDGET, (f"p95 frame latency {p95:.1f} ms exceeds the budget of {budget_s * 1000:.1f} ms; "
+                         f"slowest stage: {stage} (p95 {summary['latency_ms'][stage]['p95']:.1f} ms)")
 
 
 def infer(cfg: DictConfig) -> int:
-    engine, meta = build_engine(cfg)
+    engine, meta = build_engine(cfg.engine, cfg.detector, cfg.tracking, cfg.model)
     source = open_source(cfg.camera, cfg.source)
     summary = {"model": meta["uri"], "runtime": meta["runtime"], **run(engine, meta["classes"], source, cfg)}
     summary["peak_rss_mb"] = peak_rss_mb()
-    breach = check_budget(summary, float(cfg.budget_s))
+    code, problem = check_budget(summary, float(cfg.budget_s), int(cfg.min_timed_frames))
     text = json.dumps(summary, indent=1)
     print(text)
     if cfg.output.get("summary"):
         Path(cfg.output.summary).parent.mkdir(parents=True, exist_ok=True)
         Path(cfg.output.summary).write_text(text + "\n")
-    if breach:
-        print(f"{'error' if cfg.strict else 'warning'}: {breach}", file=sys.stderr)
-        return OVER_BUDGET if cfg.strict else 0
+    if problem:
+        print(f"{'error' if cfg.strict else 'warning'}: {problem}", file=sys.stderr)
+        return code if cfg.strict else 0
     return 0
 
 

@@ -296,13 +296,13 @@ def moments(cfg: DictConfig) -> dict:
         log.warning("viewer %s left out: recording not found: %s", r.viewer, r.path)
     recordings = [r for r in recordings if r not in missing]
     if recordings:
-        from emotion.infer import build_engine
+        from emotion.engine import build_engine
 
-        engine, meta = build_engine(cfg)
+        engine, meta = build_engine(cfg.engine, cfg.detector, cfg.tracking, cfg.model)
         if list(meta["classes"]) != classes:
             raise EmotionError(f"model {meta['uri']} predicts {meta['classes']}, moments expects {classes}")
         for r in recordings:
-            engine.tracker.tracks.clear()
+            engine.reset()
             written = classify_recording(r, engine, classes, cfg.fps, out / "frames" / f"{r.viewer}.csv")
             if written:
                 csvs.append((r.viewer, written, r.offset_s))

@@ -1,4 +1,10 @@
-"""tf.data input pipelines: decode in parallel, augment whole batches, resize, prefetch."""
+"""tf.data input pipelines around the image contract (`emotion.inputs`): decode in parallel, augment, fit, prefetch.
+
+Decoding, colour order, dtype and the final resize are the contract's functions,
+called through `tf.numpy_function` (OpenCV releases the GIL, so parallel calls
+do run in parallel); augmentation runs as TensorFlow ops in between, at the
+source resolution, which is what keeps the pipeline fast when faces are small.
+"""
 
 from __future__ import annotations
 
@@ -6,48 +12,92 @@ import numpy as np
 import tensorflow as tf
 
 from emotion.data import Split
+from emotion.inputs import RGB, as_rgb, fit_batch, read_image
 
 AUTOTUNE = tf.data.AUTOTUNE
 
 
-def _decode(path):
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-    image.set_shape([None, None, 3])
-    return tf.cast(image, tf.float32)
+def _read(path: bytes) -> tuple[np.ndarray, bool]:
+    image = read_image(path.decode())
+    if image is None:
+        return np.zeros((1, 1, 3), np.float32), False
+    return as_rgb(image), True
 
 
-def to_dataset(split: Split, image_size: int, batch_size: int, augment=None, shuffle: bool = False,
-               seed: int = 0, with_targets: bool = True) -> tf.data.Dataset:
-    """Batches of (float32 RGB images in [0, 255] at `image_size`, targets).
+def _as_rgb_batch(images: np.ndarray) -> np.ndarray:
+    return np.stack([as_rgb(image, RGB) for image in images]) if len(images) else images.astype(np.float32)
 
-    Images are augmented at their own resolution and resized afterwards: far
-    cheaper than augmenting at 224 px when faces are small. In-memory images
-    (all one size) are augmented a batch at a time; files (sizes differ) one
-    by one as they are decoded. A file that fails to decode is dropped, never
-    a crash.
-    """
-    size = (image_size, image_size)
-    in_memory = isinstance(split.images, np.ndarray)
+
+def _numpy(function, *args, dtypes=tf.float32):
+    return tf.numpy_function(function, list(args), dtypes, stateful=False)
+
+
+def _fit(images, size: int):
+    fitted = _numpy(lambda batch: fit_batch(batch, size), images)
+    fitted.set_shape([None, size, size, 3])
+    return fitted
+
+
+def _decoded(split: Split, shuffle: bool, seed: int) -> tf.data.Dataset:
+    """(float32 RGB image at its own size, target, readable) per image; in-memory images are batched later."""
     ds = tf.data.Dataset.from_tensor_slices((split.images, split.targets))
     if shuffle:
         ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    if isinstance(split.images, np.ndarray):
+        return ds
 
-    def prepare(images, targets):
-        images = tf.cast(images, tf.float32)
+    def decode(path, target):
+        image, readable = _numpy(_read, path, dtypes=(tf.float32, tf.bool))
+        image.set_shape([None, None, 3])
+        readable.set_shape([])
+        return image, target, readable
+
+    return ds.map(decode, num_parallel_calls=AUTOTUNE, deterministic=not shuffle)
+
+
+def _batches(split: Split, image_size: int, batch_size: int, augment, shuffle: bool, seed: int):
+    """(images, targets, readable) batches: augmented at the source resolution, then fitted by the contract."""
+    ds = _decoded(split, shuffle, seed)
+    if isinstance(split.images, np.ndarray):  # one size: augment whole batches
+        def prepare(images, targets):
+            images = _numpy(_as_rgb_batch, images)
+            images.set_shape([None, *split.images.shape[1:3], 3])
+            if augment is not None:
+                images = augment(images)
+            return _fit(images, image_size), targets, tf.ones(tf.shape(targets)[:1], tf.bool)
+
+        ds = ds.batch(batch_size, num_parallel_calls=AUTOTUNE, deterministic=True)
+        return ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=not shuffle)
+
+    def prepare_one(image, target, readable):
+        image = image[None]
         if augment is not None:
-            images = augment(images)
-        return tf.image.resize(images, size), targets
+            image = augment(image)
+        return _fit(image, image_size)[0], target, readable
 
-    if in_memory:
-        ds = ds.batch(batch_size, num_parallel_calls=AUTOTUNE, deterministic=True)
-        ds = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=not shuffle)
-    else:
-        def decode(path, target):
-            image, target = prepare(_decode(path)[None], target)
-            return image[0], target
+    ds = ds.map(prepare_one, num_parallel_calls=AUTOTUNE, deterministic=not shuffle)
+    return ds.batch(batch_size, num_parallel_calls=AUTOTUNE, deterministic=True)
 
-        ds = ds.map(decode, num_parallel_calls=AUTOTUNE, deterministic=not shuffle).ignore_errors()
-        ds = ds.batch(batch_size, num_parallel_calls=AUTOTUNE, deterministic=True)
-    if not with_targets:
-        ds = ds.map(lambda images, _: images)
+
+def to_dataset(split: Split, image_size: int, batch_size: int, augment=None, shuffle: bool = False,
+               seed: int = 0) -> tf.data.Dataset:
+    """Training / validation batches of (float32 RGB images at `image_size`, targets).
+
+    The data sources drop unreadable files (and list them) when they load, so
+    every image here decodes; one that stops decoding mid-run is left out of
+    the batch rather than trained on as a blank.
+    """
+    ds = _batches(split, image_size, batch_size, augment, shuffle, seed)
+    ds = ds.map(lambda images, targets, readable: (tf.boolean_mask(images, readable),
+                                                   tf.boolean_mask(targets, readable)))
     return ds.prefetch(AUTOTUNE)
+
+
+def prediction_dataset(split: Split, image_size: int, batch_size: int) -> tf.data.Dataset:
+    """Batches of (images, readable) in the split's order: one row per image, always.
+
+    An image that cannot be decoded keeps its row (a blank input, `readable`
+    False), so predictions line up with `split.ids`.
+    """
+    ds = _batches(split, image_size, batch_size, None, False, 0)
+    return ds.map(lambda images, targets, readable: (images, readable)).prefetch(AUTOTUNE)

@@ -1,4 +1,4 @@
-"""Training schedule: runtime (seed, precision, distribution) and staged fitting that resumes.
+"""Training schedule: staged fitting that resumes.
 
 Stages run in config order, each with its own optimizer and trainable part of
 the backbone. A killed run loses at most the epoch in progress: each stage
@@ -26,26 +26,6 @@ from emotion.errors import EmotionError
 from emotion.model import BACKBONE
 
 log = logging.getLogger(__name__)
-
-
-def configure_runtime(cfg: DictConfig) -> tf.distribute.Strategy:
-    """Seed everything, pick the precision policy and the distribution strategy."""
-    keras.utils.set_random_seed(int(cfg.seed))
-    gpus = tf.config.list_physical_devices("GPU")
-    if cfg.mixed_precision and gpus:
-        keras.mixed_precision.set_global_policy("mixed_float16")
-    elif cfg.mixed_precision:
-        log.warning("mixed precision needs a GPU; training in float32")
-    if cfg.strategy == "default":
-        return tf.distribute.get_strategy()
-    if cfg.strategy == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if cfg.strategy == "tpu":
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
-        return tf.distribute.TPUStrategy(resolver)
-    raise EmotionError(f"schedule.strategy must be default, mirrored or tpu, not {cfg.strategy!r}")
 
 
 def class_weights(targets: np.ndarray, mode: str | None) -> dict[int, float] | None:
@@ -86,21 +66,21 @@ def load_model_weights(model: keras.Model, path: Path) -> None:
         model.load_weights(path)
 
 
-def compile_stage(model: keras.Model, stage: DictConfig, cfg: DictConfig, n_classes: int):
+def compile_stage(model: keras.Model, stage: DictConfig, cfg: DictConfig, jit_compile: bool = False):
     unfrozen = set_trainable_from(model.get_layer(BACKBONE), stage.get("backbone_trainable_from"))
     model.compile(
         optimizer=build(stage.optimizer, "optimizer"),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=float(cfg.label_smoothing)),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy"),
                  keras.metrics.F1Score(average="macro", name="macro_f1")],
-        jit_compile=cfg.jit_compile,
+        jit_compile=jit_compile,
     )
     return unfrozen
 
 
 def fit_stages(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset, cfg: DictConfig,
-               n_classes: int, checkpoint_dir: Path, run_id: str, strategy: tf.distribute.Strategy,
-               class_weight: dict | None = None,
+               checkpoint_dir: Path, run_id: str, strategy: tf.distribute.Strategy,
+               class_weight: dict | None = None, jit_compile: bool = False,
                log_epoch: Callable[[dict, int], None] = lambda metrics, epoch: None) -> dict:
     """Run every stage, resuming where a previous attempt of the same run stopped.
 
@@ -121,7 +101,7 @@ def fit_stages(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset,
             offset += epochs
             continue
         with strategy.scope():
-            unfrozen = compile_stage(model, stage, cfg, n_classes)
+            unfrozen = compile_stage(model, stage, cfg, jit_compile)
         if state.data["done"]:
             load_model_weights(model, checkpoint_dir / f"after_{state.data['done'][-1]}.weights.h5")
         log.info("stage %s: %d epochs, %d backbone layers trainable", name, epochs, unfrozen)

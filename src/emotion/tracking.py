@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,8 @@ from emotion.errors import EmotionError
 log = logging.getLogger(__name__)
 
 RUN_KEY = "emotion.run_key"
+CODE_KEY = "emotion.code_version"
+FINGERPRINT = "data.fingerprint"
 CHAMPION = "champion"
 # Config parts that say where things go, not what is trained: they do not
 # change a run's identity.
@@ -54,32 +58,105 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def unfinished_run(experiment_id: str, key: str) -> str | None:
-    """The newest run of this config that did not finish (killed, crashed, still marked running)."""
+def code_version() -> str:
+    """A hash of this package's Python sources: equal only when the code that trains is equal.
+
+    Unlike the git commit it also exists in a wheel install and changes with
+    uncommitted edits.
+    """
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class RunLock:
+    """An exclusive lock on a run's checkpoint folder, held while a process trains the run.
+
+    The operating system drops it when the process dies (even by kill -9),
+    so a lock that cannot be taken means a live process owns the run.
+    """
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / "owner.lock"
+        self.file = None
+
+    def acquire(self) -> bool:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = open(self.path, "a+")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.file.close()
+            self.file = None
+            return False
+        self.file.truncate(0)
+        self.file.write(f"{socket.gethostname()} {os.getpid()}\n")
+        self.file.flush()
+        return True
+
+    def release(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def resumable_run(experiment_id: str, key: str, version: str,
+                  checkpoint_dir: Path) -> tuple[str | None, RunLock | None]:
+    """The newest unfinished run of this config that this process may continue, locked; else (None, None).
+
+    A run is continued only when it was written by the same code, no live
+    process holds it, and its resume state is here; each refusal says why.
+    """
     runs = mlflow.search_runs(
         experiment_ids=[experiment_id],
         filter_string=f"tags.`{RUN_KEY}` = '{key}' and attributes.status != 'FINISHED'",
-        order_by=["attributes.start_time DESC"], max_results=1, output_format="list",
+        order_by=["attributes.start_time DESC"], max_results=20, output_format="list",
     )
-    return runs[0].info.run_id if runs else None
+    for run in runs:
+        run_id = run.info.run_id
+        if run.data.tags.get(CODE_KEY) != version:
+            log.info("not resuming run %s: it was started by other code (version %s, now %s)", run_id,
+                     run.data.tags.get(CODE_KEY, "unknown"), version)
+            continue
+        if not (checkpoint_dir / run_id / "state.json").is_file():
+            log.info("not resuming run %s: its resume state is not in %s", run_id, checkpoint_dir)
+            continue
+        lock = RunLock(checkpoint_dir / run_id)
+        if not lock.acquire():
+            log.info("not resuming run %s: a live process is training it", run_id)
+            continue
+        return run_id, lock
+    return None, None
 
 
 @contextmanager
 def tracked_run(cfg: DictConfig, run_name: str | None = None):
-    """Start a run for `cfg`, or continue the unfinished one with the same config.
+    """Start a run for `cfg`, or safely continue an unfinished one with the same config and code.
 
-    Yields (run, resumed).
+    Yields (run, resumed); the run's checkpoint folder stays locked to this process until the end.
     """
     experiment_id = configure(cfg.tracking)
-    key = run_key(cfg)
-    previous = unfinished_run(experiment_id, key)
-    with mlflow.start_run(run_id=previous, run_name=None if previous else run_name) as run:
-        if previous:
-            log.info("resuming MLflow run %s (same config, not finished)", previous)
-        else:
-            mlflow.set_tags({RUN_KEY: key, "git_commit": git_commit() or "unknown"})
-            log_params(identity(cfg))
-        yield run, bool(previous)
+    key, version = run_key(cfg), code_version()
+    checkpoints = Path(cfg.paths.checkpoint_dir)
+    previous, lock = resumable_run(experiment_id, key, version, checkpoints)
+    try:
+        with mlflow.start_run(run_id=previous, run_name=None if previous else run_name) as run:
+            if previous:
+                log.info("resuming MLflow run %s (same config and code, not finished)", previous)
+            else:
+                lock = RunLock(checkpoints / run.info.run_id)
+                lock.acquire()
+                mlflow.set_tags({RUN_KEY: key, CODE_KEY: version, "git_commit": git_commit() or "unknown"})
+                log_params(identity(cfg))
+            yield run, bool(previous)
+    finally:
+        if lock:
+            lock.release()
 
 
 def log_params(config: dict) -> None:
@@ -89,27 +166,42 @@ def log_params(config: dict) -> None:
         mlflow.log_params(dict(items[start:start + 100]))
 
 
-def champion_value(client: MlflowClient, model_name: str, metric: str) -> float | None:
-    try:
-        version = client.get_model_version_by_alias(model_name, CHAMPION)
-    except MlflowException:
-        return None
-    return client.get_run(version.run_id).data.metrics.get(metric)
+def promote(model_name: str, version: str, metric: str, value: float, mode: str, fingerprint: str,
+            policy: str = "better") -> tuple[bool, str]:
+    """Give `version` the champion alias when it beats the champion trained on the same data.
 
-
-def promote_if_better(model_name: str, version: str, metric: str, value: float, mode: str) -> bool:
-    """Give `version` the champion alias when it beats the current champion on `metric`."""
+    Metrics of models trained on different data (another fingerprint: other
+    images, labels or splits) are not comparable, so such a version is not
+    promoted unless `policy` is `always`. Returns (promoted, the reason).
+    """
     client = MlflowClient()
-    current = champion_value(client, model_name, metric)
-    better = current is None or (value > current if mode == "max" else value < current)
-    if better:
-        client.set_registered_model_alias(model_name, CHAMPION, version)
-        log.info("%s version %s is the new %s (%s %.4f, was %s)", model_name, version, CHAMPION,
-                 metric, value, "none" if current is None else f"{current:.4f}")
+    try:
+        champion = client.get_model_version_by_alias(model_name, CHAMPION)
+    except MlflowException:
+        champion = None
+    if champion is None or policy == "always":
+        promoted, reason = policy != "never", "no champion yet" if champion is None else "tracking.promote=always"
+    elif policy == "never":
+        promoted, reason = False, "tracking.promote=never"
     else:
-        log.info("%s version %s (%s %.4f) does not beat the %s (%.4f)", model_name, version, metric,
-                 value, CHAMPION, current)
-    return better
+        run = client.get_run(champion.run_id).data
+        current = run.metrics.get(metric)
+        if run.tags.get(FINGERPRINT) != fingerprint:
+            promoted = False
+            reason = (f"champion v{champion.version} was trained on other data (fingerprint "
+                      f"{run.tags.get(FINGERPRINT)}, this version {fingerprint}): not comparable; "
+                      "tracking.promote=always makes it the champion")
+        elif current is None:
+            promoted, reason = True, f"champion v{champion.version} has no {metric}"
+        else:
+            promoted = value > current if mode == "max" else value < current
+            reason = (f"{metric} {value:.4f} {'beats' if promoted else 'does not beat'} champion "
+                      f"v{champion.version}'s {current:.4f} on the same data")
+    if promoted:
+        client.set_registered_model_alias(model_name, CHAMPION, version)
+    log.info("%s version %s %s: %s", model_name, version, "is the new champion" if promoted else "not promoted",
+             reason)
+    return promoted, reason
 
 
 def log_model(model, classes: list[str], cfg: DictConfig) -> str:
@@ -145,11 +237,21 @@ def _versions(client: MlflowClient, name: str | None):
         return []
 
 
-def best_model_uri(cfg: DictConfig) -> str:
-    """`models:/NAME@champion`, or the best version by the tracking metric when no alias exists.
+def _champion(client: MlflowClient, name: str):
+    try:
+        return client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        return None
 
-    Without `cfg.model_name` every registered model competes; models trained on
-    the synthetic smoke data are chosen only when nothing else exists.
+
+def best_model_uri(cfg: DictConfig) -> str:
+    """The champion of a registered model, chosen without comparing metrics across datasets.
+
+    Each registered model's champion was chosen among versions trained on the
+    same data. Different registered models hold different data, so their
+    metrics never compete: `tracking.model_name` names one; otherwise the
+    newest champion trained on real data is taken (smoke-data models only when
+    nothing else exists). The choice and its reason are logged.
     """
     mlflow.set_tracking_uri(cfg.uri)
     client = MlflowClient()
@@ -158,25 +260,26 @@ def best_model_uri(cfg: DictConfig) -> str:
         where = f"model {cfg.model_name!r}" if cfg.get("model_name") else "model"
         raise EmotionError(f"no trained {where} in {cfg.uri}: run `python -m emotion.train` first "
                            "(or pass model=<MLflow model URI or directory>)")
-    champions = []
-    for name in sorted({v.name for v in versions}):
-        try:
-            champions.append(client.get_model_version_by_alias(name, CHAMPION))
-        except MlflowException:
-            continue
-    sign = 1 if cfg.mode == "max" else -1
+    names = sorted({v.name for v in versions})
+    champions = [c for c in (_champion(client, name) for name in names) if c is not None]
+    if not champions:
+        newest = max(versions, key=lambda v: int(v.creation_timestamp))
+        log.info("model=best: models:/%s/%s (no champion alias yet; the newest version)", newest.name,
+                 newest.version)
+        return f"models:/{newest.name}/{newest.version}"
 
-    def rank(version):
-        run = client.get_run(version.run_id).data
-        value = run.metrics.get(cfg.metric)
-        return (run.params.get("data.name") != SMOKE_DATA, value is not None, sign * (value or 0.0),
-                int(version.version))
+    def smoke(version) -> bool:
+        return client.get_run(version.run_id).data.params.get("data.name") == SMOKE_DATA
 
-    if champions:
-        best = max(champions, key=rank)
-        return f"models:/{best.name}@{CHAMPION}"
-    best = max(versions, key=rank)
-    return f"models:/{best.name}/{best.version}"
+    real = [c for c in champions if not smoke(c)]
+    pool = real or champions
+    chosen = max(pool, key=lambda v: int(v.creation_timestamp))
+    others = sorted(c.name for c in champions if c.name != chosen.name)
+    reason = ("the only registered model" if len(champions) == 1 else
+              f"the newest champion{' trained on real data' if real and len(real) < len(champions) else ''}; "
+              f"not compared with {', '.join(others)} (other data): choose with tracking.model_name=NAME")
+    log.info("model=best: models:/%s@%s (%s)", chosen.name, CHAMPION, reason)
+    return f"models:/{chosen.name}@{CHAMPION}"
 
 
 def resolve_model_uri(spec: str, cfg: DictConfig) -> str:

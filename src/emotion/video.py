@@ -14,6 +14,7 @@ import numpy as np
 
 from emotion.engine import Face
 from emotion.errors import EmotionError
+from emotion.inputs import read_image
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,11 @@ class Source:
         self.failed = 0
         self.expected = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture is not None and not live else 0
 
+    @property
+    def continuous(self) -> bool:
+        """Frames of one scene (camera, video, stream), as opposed to unrelated images."""
+        return self.images is None
+
     def __iter__(self) -> Iterator[Frame]:
         if self.images is not None:
             yield from self._images()
@@ -47,7 +53,7 @@ class Source:
 
     def _images(self):
         for index, path in enumerate(self.images):
-            image = cv2.imread(str(path))
+            image = read_image(path)
             if image is None:
                 self.failed += 1
                 log.warning("skipping unreadable image %s", path)
