@@ -10,16 +10,16 @@ from emotion.config import compose_config
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
-# The quick-start preset shrunk to seconds: 32 px drawn faces, one epoch per stage.
-TINY = [
+# The quick-start preset on a few 32 px drawn faces (epochs as configured) ...
+SMALL = [
     "experiment=quickstart",
     "data.per_class=8",
     "data.image_size=32",
     "backbone.input_size=32",
     "schedule.batch_size=16",
-    "schedule.stages.head.epochs=1",
-    "schedule.stages.finetune.epochs=1",
 ]
+# ... and shrunk to seconds by the debug group: two batches, one epoch per stage.
+TINY = [*SMALL, "debug=fast"]
 
 
 def make_cfg(overrides=(), config_name="train"):

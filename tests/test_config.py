@@ -1,26 +1,49 @@
-"""The real configs compose, every option of every group, and overrides behave."""
+"""The real configs: every option of every group composes and validates; bad values end in one line."""
 
-from pathlib import Path
+import importlib.resources
 
 import pytest
-from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
 
-from emotion.config import CONFIG_DIR, flatten
+from emotion.config import flatten
+from emotion.errors import EmotionError
+from emotion.schema import validate
 
-from conftest import make_cfg
+from conftest import make_cfg, run_cli
 
-GROUPS = ["data", "augment", "backbone", "head", "schedule", "runtime", "eval", "tracking", "experiment"]
+# The groups each entry point composes (conf/<root>.yaml defaults lists).
+ROOT_GROUPS = {
+    "train": ["data", "augment", "backbone", "backbone/weights", "head", "schedule", "callbacks", "runtime", "eval",
+              "tracking", "paths", "debug", "experiment", "hparams_search"],
+    "evaluate": ["data", "eval", "engine", "tracking", "paths"],
+    "export": ["tracking", "paths"],
+    "infer": ["detector", "engine", "tracking", "paths"],
+    "moments": ["detector", "engine", "tracking", "paths"],
+}
+NEEDS_ROOT = {"folder", "ferplus"}
 
 
 def options(group: str) -> list[str]:
-    return sorted(p.stem for p in (Path(CONFIG_DIR) / group).glob("*.yaml"))
+    folder = importlib.resources.files("emotion.conf").joinpath(*group.split("/"))
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-@pytest.mark.parametrize("group,option", [(g, o) for g in GROUPS for o in options(g)])
-def test_every_option_composes(group, option):
-    cfg = make_cfg([f"{group}={option}"] + (["data.root=/somewhere"] if option == "folder" else []))
-    assert cfg.backbone.input_size > 0
-    assert cfg.data.classes is None or len(cfg.data.classes) >= 2
+def test_every_group_folder_is_used_by_an_entry_point():
+    folders = {p.name for p in importlib.resources.files("emotion.conf").iterdir() if p.is_dir()
+               and not p.name.startswith("__")}
+    assert folders == {g.split("/")[0] for groups in ROOT_GROUPS.values() for g in groups}
+
+
+@pytest.mark.parametrize("root,group,option", [(r, g, o) for r, groups in ROOT_GROUPS.items() for g in groups
+                                               for o in options(g)])
+def test_every_option_composes_and_validates(root, group, option):
+    overrides = [f"{group}={option}"]
+    if option in NEEDS_ROOT or (group == "experiment" and option == "ferplus_cpu") or (
+            root == "evaluate" and group != "data"):  # evaluate's default data is FER+
+        overrides.append("data.root=/somewhere")
+    if group == "hparams_search":  # a sweeper config: composed as the multirun composes it
+        overrides.append("experiment=quickstart")
+    validate(make_cfg(overrides, config_name=root), root)
 
 
 def test_issue_overrides_are_valid():
@@ -56,10 +79,78 @@ def test_quickstart_is_offline():
     assert cfg.tracking.model_name == "emotion-synthetic"
 
 
-@pytest.mark.parametrize("override", ["augment.rotatoin=25", "head=nonexistent", "nonsense=1"])
-def test_bad_overrides_are_refused(override):
-    with pytest.raises(ConfigCompositionException):
-        make_cfg([override])
+def test_schedule_lengths_come_from_the_data():
+    cfg = make_cfg(["experiment=ferplus_cpu", "data.root=/x", "schedule.stages.scratch.epochs=30"])
+    with pytest.raises(Exception, match="needs schedule.steps_per_epoch"):
+        _ = cfg.schedule.stages.scratch.optimizer.learning_rate.decay_steps
+    cfg.schedule.steps_per_epoch = 100
+    schedule = cfg.schedule.stages.scratch.optimizer.learning_rate
+    assert (schedule.warmup_steps, schedule.decay_steps) == (200, 2800)
+
+
+def test_validation_does_not_change_the_config():
+    cfg = make_cfg(["engine=keras"], config_name="infer")
+    before = OmegaConf.to_yaml(cfg)
+    validate(cfg, "infer")
+    assert OmegaConf.to_yaml(cfg) == before and cfg.engine.backend == "keras"
+
+
+def test_validation_in_python_raises_one_line():
+    with pytest.raises(EmotionError, match=r"^config: augment.rotation must be <= 180, got 400$"):
+        validate(make_cfg(["augment.rotation=400"]), "train")
+
+
+# (entry point, arguments, what the one error line must say): wrong types, ranges, unknown choices,
+# unknown keys and groups, missing values, sweeps; each refused before any data, model or run.
+BAD_INPUT = [
+    ("train", ["augment.rotation=abc"], "augment.rotation: Value 'abc'"),
+    ("train", ["augment.rotation=400"], "augment.rotation must be <= 180"),
+    ("train", ["schedule.batch_size=0"], "schedule.batch_size must be >= 1, got 0"),
+    ("train", ["schedule.stages.head.epochs=-1"], "schedule.stages.head.epochs must be >= 0"),
+    ("train", ["tracking.metric=eval_nope"], "tracking.metric: Invalid value 'eval_nope'"),
+    ("train", ["tracking.metric=test_accuracy"], "expected one of [selection_accuracy, selection_macro_f1]"),
+    ("train", ["tracking.promote=sometimes"], "tracking.promote: Invalid value 'sometimes'"),
+    ("train", ["runtime.strategy=multi"], "runtime.strategy: Invalid value 'multi'"),
+    ("train", ["runtime.precision=fp8"], "runtime.precision: Invalid value 'fp8'"),
+    ("train", ["data=ferplus", "data.root=/x", "data.label_mode=vote"], "data.label_mode: Invalid value 'vote'"),
+    ("train", ["data=folder"], "data.root is required"),
+    ("train", ["data.val_split=0.6", "data.test_split=0.5"], "must be below 1"),
+    ("train", ["augment.fill_mode=mirror"], "augment.fill_mode: Invalid value 'mirror'"),
+    ("train", ["backbone.preprocessing=imagenet"], "backbone.preprocessing: Invalid value 'imagenet'"),
+    ("train", ["schedule.monitor=accuracy"], "schedule.monitor must be one of val_accuracy"),
+    ("train", ["schedule.class_weight=inverse"], "schedule.class_weight: Invalid value 'inverse'"),
+    ("train", ["eval.bootstrap=-5"], "eval.bootstrap must be >= 0"),
+    ("train", ["augment.rotatoin=25"], "Could not override 'augment.rotatoin'"),
+    ("train", ["head=nonexistent"], "Could not find 'head/nonexistent'"),
+    ("train", ["-m", "augment.rotation=0,abc"], "augment.rotation: Value 'abc'"),
+    ("evaluate", ["via=nope"], "via: Invalid value 'nope'"),
+    ("evaluate", ["engine=kears"], "Could not find 'engine/kears' Available options in 'engine': auto, keras, litert"),
+    ("evaluate", ["data=synthetic", "eval.batch_size=0"], "eval.batch_size must be >= 1"),
+    ("export", ["variants=[fp32,int4]"], "Invalid value 'int4'"),
+    ("export", ["threads=0"], "threads must be >= 1"),
+    ("export", ["representative_images=0"], "representative_images must be >= 1"),
+    ("infer", ["engine=kears"], "Could not find 'engine/kears'"),
+    ("infer", ["engine.variant=int4"], "engine.variant: Invalid value 'int4'"),
+    ("infer", ["engine.threads=0"], "engine.threads must be >= 1"),
+    ("infer", ["budget_s=-1"], "budget_s must be > 0"),
+    ("infer", ["display=maybe"], "display must be auto, true or false"),
+    ("infer", ["camera=-1"], "camera must be >= 0"),
+    ("moments", ["stage=scroe"], "stage: Invalid value 'scroe'"),
+    ("moments", ["fps=0"], "fps must be > 0"),
+    ("moments", ["segments.min_len_s=20"], "segments.min_len_s 20 is above segments.max_len_s"),
+    ("moments", ["engine.backend=onnx"], "engine.backend: Invalid value 'onnx'"),
+]
+
+
+@pytest.mark.parametrize("entry,args,message", BAD_INPUT, ids=[f"{e}:{' '.join(a)}" for e, a, _ in BAD_INPUT])
+def test_bad_input_is_one_line_before_anything_happens(tmp_path, entry, args, message):
+    result = run_cli(f"emotion.{entry}", *args, cwd=tmp_path, timeout=120)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2, result.stderr[-1500:]
+    assert len(lines) == 1 and lines[0].startswith("error: config: "), result.stderr[-1500:]
+    assert message in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not list(tmp_path.iterdir()), "nothing is written: no outputs folder, no MLflow store"
 
 
 def test_flatten_gives_dotted_names():

@@ -118,8 +118,9 @@ def test_golden_every_path_gives_the_same_probabilities(store, tmp_path):
         assert (other.argmax(1) == evaluation.argmax(1)).all(), f"{name} disagrees on an argmax"
         assert np.abs(other - evaluation).max() <= 1e-3, f"{name} differs by {np.abs(other - evaluation).max()}"
 
-    representative = model_batch([read_image(p) for p in paths[::2]], size)
-    int8 = LiteRTClassifier(convert(model, "int8", representative))
+    # Calibrated as `emotion.export` does: on images of the model's own training split.
+    training = build(make_cfg(["experiment=quickstart"]).data, "data").splits["train"]
+    int8 = LiteRTClassifier(convert(model, "int8", images_of(training, size, 300, seed=1)[0]))
     int8_engine = engine_predictions(Engine(WholeFrame(), int8, classes, size), split)
     assert (int8_engine.argmax(1) == evaluation.argmax(1)).mean() >= 0.98
 

@@ -53,8 +53,15 @@ def test_int8_keeps_the_preprocessing(mode, channels):
     assert np.abs(int8 - expected).max() <= 0.01 * np.ptp(expected)
 
 
-def test_export_logs_variants_to_the_training_run(store, tmp_path):
-    assert export(export_cfg(store, tmp_path, "max_drop=100")) == 0
+@pytest.fixture(scope="module")
+def exported(store, tmp_path_factory):
+    """The quick-start model exported once, every variant kept, for the tests that read the result."""
+    assert export(export_cfg(store, tmp_path_factory.mktemp("export"), "max_drop=100")) == 0
+    return store
+
+
+def test_export_logs_variants_to_the_training_run(exported):
+    store = exported
     run = MlflowClient().get_run(champion_run(store))
     assert run.data.tags["litert.variants"] == "fp32,dynamic,int8"
     metrics = run.data.metrics
@@ -78,10 +85,23 @@ def test_gate_refuses_quantized_variants(store, tmp_path, capsys):
     assert MlflowClient().get_run(champion_run(store)).data.tags["litert.variants"] == "fp32,int8"
 
 
-def test_infer_runs_litert_without_tensorflow(store, tmp_path):
+@pytest.mark.parametrize("option", ["auto", "keras", "litert"])
+def test_engine_options_build(exported, option):
+    from emotion.engine import build_engine
+
+    store = exported
+    cfg = make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", f"engine={option}", "detector=none"],
+                   config_name="infer")
+    engine, meta = build_engine(cfg.engine, cfg.detector, cfg.tracking, cfg.model)
+    assert meta["runtime"].startswith({"auto": "litert int8", "keras": "keras", "litert": "litert int8"}[option])
+    faces = engine.process_still(np.zeros((40, 40, 3), np.uint8)).faces
+    assert len(faces) == 1 and faces[0].probabilities.shape == (9,)
+
+
+def test_infer_runs_litert_without_tensorflow(exported, tmp_path):
     from test_infer import face_video
 
-    export(export_cfg(store, tmp_path, "max_drop=100", "variants=[fp32,int8]"))
+    store = exported
     video = face_video(tmp_path / "faces.mp4", frames=6)
     script = f"""
 import sys, json

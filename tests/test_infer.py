@@ -71,7 +71,7 @@ def test_engine_batches_faces_and_times_stages():
 
 def test_video_in_csv_video_and_summary_out(store, tmp_path):
     video = face_video(tmp_path / "faces.mp4")
-    cfg = infer_cfg(store, "detector=none", f"source={video}", f"output.csv={tmp_path}/frames.csv",
+    cfg = infer_cfg(store, "detector=none", "engine=keras", f"source={video}", f"output.csv={tmp_path}/frames.csv",
                     f"output.video={tmp_path}/annotated.mp4", f"output.summary={tmp_path}/summary.json",
                     "min_timed_frames=5")
     assert infer(cfg) == 0

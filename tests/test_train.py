@@ -16,7 +16,7 @@ from emotion.synthetic import CLASSES
 from emotion.tracking import CHAMPION, RUN_KEY
 from emotion.train import train
 
-from conftest import TINY, isolated, make_cfg, run_cli
+from conftest import SMALL, TINY, isolated, make_cfg, run_cli
 from test_data import write_skillbox
 
 
@@ -34,7 +34,7 @@ def test_quickstart_model_learns(store):
 
 
 def test_run_is_tracked_completely(tiny_cfg, workdir):
-    value = train(tiny_cfg("augment.rotation=25", "head=dilated", "backbone.cut_layer=conv5_3/relu",
+    value = train(tiny_cfg("augment.rotation=25", "head=dilated", "backbone.cut_layer=conv3_3/relu",
                            "runtime.threads.intra_op=2"))
     [run] = runs(workdir)
     assert run.info.status == "FINISHED"
@@ -47,7 +47,7 @@ def test_run_is_tracked_completely(tiny_cfg, workdir):
     assert run.data.tags["runtime.effective_intra_op_threads"] == "2"
     assert run.data.params["augment.rotation"] == "25"
     assert run.data.params["head.layers.0.dilation_rate"] == "6"
-    assert run.data.params["backbone.cut_layer"] == "conv5_3/relu"
+    assert run.data.params["backbone.cut_layer"] == "conv3_3/relu"
     assert run.data.tags["data.fingerprint"] and run.data.tags["git_commit"]
     client = MlflowClient()
     history = client.get_metric_history(run.info.run_id, "val_accuracy")
@@ -75,7 +75,7 @@ def test_bad_inputs_are_user_errors(tiny_cfg, workdir):
 @pytest.mark.parametrize("args,message", [
     (["data=folder", "data.root=/nowhere"], "error: dataset root not found: /nowhere"),
     (["backbone.weights.path=/nowhere/w.h5", "experiment=seed", "data=synthetic"], "error: file not found"),
-    (["augment.rotatoin=25"], "Could not override 'augment.rotatoin'"),
+    (["augment.rotatoin=25"], "error: config: Could not override 'augment.rotatoin'"),
 ])
 def test_cli_errors_are_one_line(workdir, args, message):
     result = run_cli("emotion.train", *isolated(workdir), *args, cwd=workdir)
@@ -84,19 +84,42 @@ def test_cli_errors_are_one_line(workdir, args, message):
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_multirun_sweeps(workdir):
+@pytest.mark.slow
+def test_multirun_sweeps_under_one_parent_run(workdir):
     result = run_cli("emotion.train", "-m", *TINY, *isolated(workdir), "augment.rotation=0,25",
                      "schedule.stages.finetune.epochs=0", cwd=workdir)
     assert result.returncode == 0, result.stderr[-2000:]
-    found = runs(workdir)
+    [parent] = [r for r in runs(workdir) if "mlflow.parentRunId" not in r.data.tags]
+    found = [r for r in runs(workdir) if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
     assert sorted(r.data.params["augment.rotation"] for r in found) == ["0", "25"]
     names = sorted(r.info.run_name for r in found)
     assert names[0].startswith("augment.rotation=0,") and names[1].startswith("augment.rotation=25,")
     assert "tracking.uri" not in names[0]
+    best = max(found, key=lambda r: r.data.metrics["selection_accuracy"])
+    assert parent.data.metrics["trials"] == 2 and parent.data.tags["best_run_id"] == best.info.run_id
+    assert parent.data.params["best.augment.rotation"] == best.data.params["augment.rotation"]
 
 
+@pytest.mark.slow
+def test_optuna_search_of_two_trials(workdir):
+    result = run_cli("emotion.train", "-m", "hparams_search=optuna", *TINY, *isolated(workdir),
+                     "hydra.sweeper.n_trials=2", cwd=workdir)
+    assert result.returncode == 0, result.stderr[-2000:]
+    [parent] = [r for r in runs(workdir) if "mlflow.parentRunId" not in r.data.tags]
+    trials = [r for r in runs(workdir) if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert len(trials) == 2 and parent.data.params["sweeper"] == "OptunaSweeper"
+    assert parent.data.params["space.augment.rotation"] == "choice(0, 10, 25)"
+    rates = {r.data.params["schedule.stages.finetune.optimizer.learning_rate"] for r in trials}
+    assert len(rates) == 2, "Optuna sampled a different learning rate for each trial"
+    best = max(trials, key=lambda r: r.data.metrics["selection_accuracy"])
+    assert parent.data.metrics["best_selection_accuracy"] == best.data.metrics["selection_accuracy"]
+    assert parent.data.params["best.schedule.label_smoothing"] == best.data.params["schedule.label_smoothing"]
+
+
+@pytest.mark.slow
 def test_killed_run_resumes_from_the_last_epoch(workdir):
-    args = [*TINY, *isolated(workdir), "schedule.stages.finetune.epochs=12", "~schedule.callbacks.early_stopping"]
+    args = [*SMALL, *isolated(workdir), "schedule.stages.head.epochs=1", "schedule.stages.finetune.epochs=12",
+            "~callbacks.early_stopping"]
     command = [sys.executable, "-m", "emotion.train", *args]
     first = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
+# The repository's conf/ folder, installed as this package (see pyproject.toml): editable installs
+# read the checkout's files, wheels their own copy.
+CONFIG_MODULE = "emotion.conf"
+CONFIG_PATH = f"pkg://{CONFIG_MODULE}"
+
+def steps(epochs, minus=0, *, _root_) -> int:
+    """`${steps:N}`: the optimizer steps of N epochs (less `minus`; at least one), from `schedule.steps_per_epoch`.
+
+    Learning-rate schedules count steps; configs count epochs, and the runner
+    sets `steps_per_epoch` from the training split and the batch size.
+    """
+    per_epoch = OmegaConf.select(_root_, "schedule.steps_per_epoch")
+    if not per_epoch:
+        raise ValueError("${steps:...} needs schedule.steps_per_epoch, which the runner sets from the data")
+    return max(1, int(round((float(epochs) - float(minus)) * per_epoch)))
+
 
 if not OmegaConf.has_resolver("len"):
     OmegaConf.register_new_resolver("len", lambda items: len(items))
+if not OmegaConf.has_resolver("steps"):
+    OmegaConf.register_new_resolver("steps", steps)
 
 
 def flatten(cfg, prefix: str = "") -> dict[str, object]:
@@ -48,7 +63,7 @@ def build(cfg, what: str, **kwargs):
 
 def compose_config(config_name: str, overrides=()) -> DictConfig:
     """The composed config of an entry point, for use from Python (notebooks, scripts, tests)."""
-    from hydra import compose, initialize_config_dir
+    from hydra import compose, initialize_config_module
 
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
         return compose(config_name, overrides=list(overrides))

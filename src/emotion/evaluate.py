@@ -14,15 +14,14 @@ import logging
 import tempfile
 from pathlib import Path
 
-import hydra
-import mlflow
 import numpy as np
 from omegaconf import DictConfig
 
-from emotion.config import CONFIG_DIR, build
+from emotion.cli import entry_point
+from emotion.config import build
 from emotion.data import Split
 from emotion.engine import Classify, Engine
-from emotion.errors import EmotionError, exits_cleanly
+from emotion.errors import EmotionError
 from emotion.inputs import read_image
 from emotion.metrics import assess, plot_confusion, report_text
 
@@ -65,6 +64,8 @@ def score(split: Split, probabilities: np.ndarray, classes: list[str], resamples
 
 def log_report(rep: dict, prefix: str) -> dict[str, float]:
     """Metrics `<prefix>_accuracy`, `<prefix>_macro_f1`, their intervals, per-class ones; the artifacts."""
+    import mlflow
+
     metrics = {f"{prefix}_accuracy": rep["accuracy"], f"{prefix}_macro_f1": rep["macro_f1"],
                f"{prefix}_images": rep["n"], f"{prefix}_unreadable": len(rep.get("unreadable", []))}
     for metric, (low, high) in rep.get("interval", {}).items():
@@ -104,10 +105,12 @@ def predictions(cfg: DictConfig, uri: str, meta: dict, split: Split) -> tuple[np
 
 def evaluate(cfg: DictConfig) -> float:
     """A tracked model (best / alias / run / directory) on one split of a data source."""
+    import mlflow
+
+    from emotion.schema import validate
     from emotion.tracking import configure, model_metadata, resolve_model_uri
 
-    if cfg.via not in ("dataset", "engine"):
-        raise EmotionError(f"via must be dataset or engine, not {cfg.via!r}")
+    validate(cfg, "evaluate")
     uri = resolve_model_uri(str(cfg.model), cfg.tracking)
     meta = model_metadata(uri)
     data = build(cfg.data, f"data={cfg.data.name}", cache_dir=cfg.paths.cache_dir)
@@ -135,10 +138,7 @@ def evaluate(cfg: DictConfig) -> float:
     return rep["accuracy"]
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="evaluate")
-@exits_cleanly
-def main(cfg: DictConfig) -> float:
-    return evaluate(cfg)
+main = entry_point("evaluate", evaluate)
 
 
 if __name__ == "__main__":

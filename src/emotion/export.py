@@ -14,20 +14,15 @@ import logging
 import sys
 from pathlib import Path
 
-import hydra
-import mlflow
 import numpy as np
-import tensorflow as tf
 from omegaconf import DictConfig, OmegaConf
 
-from emotion.config import CONFIG_DIR, build
-from emotion.engine import keras_classifier
-from emotion.errors import EmotionError, exits_cleanly
+from emotion.cli import entry_point
+from emotion.config import build
+from emotion.errors import EmotionError
 from emotion.inputs import BGR, RGB, model_batch, read_image
 from emotion.litert import VARIANTS, LiteRTClassifier, artifact_path
 from emotion.metrics import report
-from emotion.runtime import set_threads
-from emotion.tracking import load_keras_model, model_metadata, resolve_model_uri, run_id_of
 
 log = logging.getLogger("emotion.export")
 
@@ -36,6 +31,8 @@ REFUSED = 4
 
 def convert(model, variant: str, representative: np.ndarray | None = None) -> bytes:
     """The LiteRT flatbuffer of `model`; int8 is calibrated on `representative` images."""
+    import tensorflow as tf
+
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if variant in ("dynamic", "int8"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -61,6 +58,8 @@ def images_of(split, size: int, limit: int | None = None, seed: int = 0):
 
 def training_data(run_id: str, cfg: DictConfig):
     """The data source the run was trained on, rebuilt from its logged config."""
+    import mlflow
+
     try:
         text = mlflow.artifacts.load_text(f"runs:/{run_id}/config/resolved.yaml")
     except Exception as e:  # noqa: BLE001 - any artifact-store failure means the same thing here
@@ -72,6 +71,15 @@ def training_data(run_id: str, cfg: DictConfig):
 
 
 def export(cfg: DictConfig) -> int:
+    import mlflow
+
+    from emotion.schema import validate
+
+    validate(cfg, "export")
+    from emotion.engine import keras_classifier
+    from emotion.runtime import set_threads
+    from emotion.tracking import load_keras_model, model_metadata, resolve_model_uri, run_id_of
+
     uri = resolve_model_uri(str(cfg.model), cfg.tracking)
     run_id = run_id_of(uri)
     if run_id is None:
@@ -135,12 +143,13 @@ def export(cfg: DictConfig) -> int:
     return REFUSED if refused else 0
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")
-@exits_cleanly
-def main(cfg: DictConfig) -> None:
+def task(cfg: DictConfig) -> None:
     code = export(cfg)
     if code:
         sys.exit(code)
+
+
+main = entry_point("export", task)
 
 
 if __name__ == "__main__":

@@ -12,14 +12,13 @@ from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
-import hydra
 import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from emotion.config import CONFIG_DIR
+from emotion.cli import entry_point
 from emotion.engine import Engine, FrameResult, build_engine, peak_rss_mb
-from emotion.errors import EmotionError, exits_cleanly
+from emotion.errors import EmotionError
 from emotion.video import Display, Source, VideoOutput, annotate, open_source
 
 log = logging.getLogger("emotion.infer")
@@ -148,6 +147,9 @@ def check_budget(summary: dict, budget_s: float, min_timed_frames: int) -> tuple
 
 
 def infer(cfg: DictConfig) -> int:
+    from emotion.schema import validate
+
+    validate(cfg, "infer")
     engine, meta = build_engine(cfg.engine, cfg.detector, cfg.tracking, cfg.model)
     source = open_source(cfg.camera, cfg.source)
     summary = {"model": meta["uri"], "runtime": meta["runtime"], **run(engine, meta["classes"], source, cfg)}
@@ -164,12 +166,13 @@ def infer(cfg: DictConfig) -> int:
     return 0
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="infer")
-@exits_cleanly
-def main(cfg: DictConfig) -> None:
+def task(cfg: DictConfig) -> None:
     code = infer(cfg)
     if code:
         sys.exit(code)
+
+
+main = entry_point("infer", task)
 
 
 if __name__ == "__main__":

@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import hydra
-import mlflow
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from emotion.config import CONFIG_DIR, flatten
-from emotion.errors import EmotionError, exits_cleanly
+from emotion.cli import entry_point
+from emotion.config import flatten
+from emotion.errors import EmotionError
 
 log = logging.getLogger("emotion.moments")
 
@@ -280,6 +279,9 @@ def episode_duration(cfg: DictConfig, viewer_ends: list[float]) -> float:
 
 
 def moments(cfg: DictConfig) -> dict:
+    from emotion.schema import validate
+
+    validate(cfg, "moments")
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     classes = list(cfg.classes)
@@ -366,6 +368,8 @@ def moments(cfg: DictConfig) -> dict:
         result["trailer_frames"] = cut_trailer(Path(cfg.episode).expanduser(), chosen, out / "trailer.mp4")
     (out / "moments.json").write_text(json.dumps(result, indent=1) + "\n")
 
+    import mlflow
+
     mlflow.set_tracking_uri(cfg.tracking.uri)
     mlflow.set_experiment(cfg.tracking.experiment)
     with mlflow.start_run(run_name=cfg.get("run_name")):
@@ -378,10 +382,7 @@ def moments(cfg: DictConfig) -> dict:
     return result
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="moments")
-@exits_cleanly
-def main(cfg: DictConfig) -> None:
-    moments(cfg)
+main = entry_point("moments", moments)
 
 
 if __name__ == "__main__":

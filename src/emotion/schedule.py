@@ -79,7 +79,7 @@ def compile_stage(model: keras.Model, stage: DictConfig, cfg: DictConfig, jit_co
 
 
 def fit_stages(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset, cfg: DictConfig,
-               checkpoint_dir: Path, run_id: str, strategy: tf.distribute.Strategy,
+               callbacks_cfg: DictConfig | None, checkpoint_dir: Path, run_id: str, strategy: tf.distribute.Strategy,
                class_weight: dict | None = None, jit_compile: bool = False,
                log_epoch: Callable[[dict, int], None] = lambda metrics, epoch: None) -> dict:
     """Run every stage, resuming where a previous attempt of the same run stopped.
@@ -123,7 +123,7 @@ def fit_stages(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset,
                 str(best_path), monitor=cfg.monitor, mode=mode, save_best_only=True,
                 save_weights_only=True, initial_value_threshold=state.data["best"],
             ),
-            *(build(cb, f"callback {key}") for key, cb in (cfg.callbacks or {}).items() if cb),
+            *(build(cb, f"callbacks.{key}") for key, cb in (callbacks_cfg or {}).items() if cb),
             keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end),
         ]
         model.fit(train, validation_data=val, epochs=offset + epochs, initial_epoch=offset,

@@ -135,11 +135,15 @@ def resumable_run(experiment_id: str, key: str, version: str,
 
 
 @contextmanager
-def tracked_run(cfg: DictConfig, run_name: str | None = None):
+def tracked_run(cfg: DictConfig, run_name: str | None = None, tags: dict | None = None):
     """Start a run for `cfg`, or safely continue an unfinished one with the same config and code.
 
-    Yields (run, resumed); the run's checkpoint folder stays locked to this process until the end.
+    A new run gets `tags`, and becomes a child of the sweep's parent run when a
+    multirun is under way (`emotion.sweep`). Yields (run, resumed); the run's
+    checkpoint folder stays locked to this process until the end.
     """
+    from emotion.sweep import PARENT_ENV, PARENT_TAG
+
     experiment_id = configure(cfg.tracking)
     key, version = run_key(cfg), code_version()
     checkpoints = Path(cfg.paths.checkpoint_dir)
@@ -151,12 +155,34 @@ def tracked_run(cfg: DictConfig, run_name: str | None = None):
             else:
                 lock = RunLock(checkpoints / run.info.run_id)
                 lock.acquire()
-                mlflow.set_tags({RUN_KEY: key, CODE_KEY: version, "git_commit": git_commit() or "unknown"})
+                parent = {PARENT_TAG: os.environ[PARENT_ENV]} if os.environ.get(PARENT_ENV) else {}
+                mlflow.set_tags({RUN_KEY: key, CODE_KEY: version, "git_commit": git_commit() or "unknown",
+                                 **parent, **(tags or {})})
                 log_params(identity(cfg))
             yield run, bool(previous)
     finally:
         if lock:
             lock.release()
+
+
+def log_data(data) -> None:
+    """The data's fingerprint, classes, split sizes and unreadable files, on the active run."""
+    mlflow.set_tags({"data.fingerprint": data.fingerprint, "data.classes": ",".join(data.classes)})
+    mlflow.log_metrics({"data.skipped_images": len(data.skipped),
+                        **{f"data.{name}_images": len(split) for name, split in data.splits.items()}})
+    mlflow.log_dict({"fingerprint": data.fingerprint, "counts": data.counts(), "skipped": data.skipped},
+                    "dataset.json")
+
+
+def log_config(cfg: DictConfig) -> None:
+    """The resolved config and Hydra's own record of the job (overrides, hydra.yaml), on the active run."""
+    from hydra.core.hydra_config import HydraConfig
+
+    mlflow.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config/resolved.yaml")
+    if HydraConfig.initialized():
+        hydra_dir = Path(HydraConfig.get().runtime.output_dir) / HydraConfig.get().output_subdir
+        if hydra_dir.is_dir():
+            mlflow.log_artifacts(str(hydra_dir), "config/hydra")
 
 
 def log_params(config: dict) -> None:

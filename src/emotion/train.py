@@ -9,25 +9,22 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import shutil
 import tempfile
 from pathlib import Path
 
-import hydra
-import mlflow
 import numpy as np
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from emotion.config import CONFIG_DIR, build
+from emotion.cli import entry_point
+from emotion.config import build
 from emotion.data import Data
-from emotion.errors import EmotionError, exits_cleanly
 
 log = logging.getLogger("emotion.train")
 
 SELECTION, TEST = "selection", "test"
-# What a run may be optimised and promoted on: figures of the selection split, never of the test split.
-SELECTION_METRICS = ("selection_accuracy", "selection_macro_f1")
 
 
 def run_name() -> str | None:
@@ -36,20 +33,22 @@ def run_name() -> str | None:
     return HydraConfig.get().job.override_dirname or "defaults"
 
 
-def log_data(data: Data) -> None:
-    mlflow.set_tags({"data.fingerprint": data.fingerprint, "data.classes": ",".join(data.classes)})
-    mlflow.log_metrics({"data.skipped_images": len(data.skipped),
-                        **{f"data.{name}_images": len(split) for name, split in data.splits.items()}})
-    mlflow.log_dict({"fingerprint": data.fingerprint, "counts": data.counts(), "skipped": data.skipped},
-                    "dataset.json")
+def overrides() -> str:
+    """The command line's overrides of this job, one per line (a sweep's parent reads the best trial's)."""
+    return "\n".join(HydraConfig.get().overrides.task) if HydraConfig.initialized() else ""
 
 
-def log_config(cfg: DictConfig) -> None:
-    mlflow.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config/resolved.yaml")
-    if HydraConfig.initialized():
-        hydra_dir = Path(HydraConfig.get().runtime.output_dir) / HydraConfig.get().output_subdir
-        if hydra_dir.is_dir():
-            mlflow.log_artifacts(str(hydra_dir), "config/hydra")
+def shrink_for_debug(cfg: DictConfig, data: Data) -> Data:
+    """`debug=fast`: a few batches per epoch, one epoch per stage, a few images per scored split."""
+    if not cfg.get("debug"):
+        return data
+    for stage in cfg.schedule.stages.values():
+        stage.epochs = min(int(stage.epochs), int(cfg.debug.epochs))
+    keep = {"train": cfg.debug.batches * cfg.schedule.batch_size}
+    for name, split in data.splits.items():
+        n = min(len(split), keep.get(name, cfg.debug.images))
+        data.splits[name] = split.take(np.random.default_rng(0).choice(len(split), n, replace=False))
+    return data
 
 
 def write_submission(classify, data: Data, image_size: int, batch_size: int) -> None:
@@ -58,6 +57,8 @@ def write_submission(classify, data: Data, image_size: int, batch_size: int) -> 
     An unreadable image gets an empty label, is counted (`submission_unreadable`)
     and listed (`submission_unreadable.json`): row i always belongs to image i.
     """
+    import mlflow
+
     from emotion.evaluate import dataset_predictions
 
     probabilities = dataset_predictions(classify, data.unlabeled, image_size, batch_size)
@@ -102,19 +103,23 @@ def train(cfg: DictConfig) -> float:
     from emotion.pipeline import to_dataset
     from emotion.runtime import configure
     from emotion.schedule import class_weights, fit_stages
-    from emotion.tracking import log_model, promote, tracked_run
+    from emotion.schema import validate
+    from emotion.tracking import log_config, log_data, log_model, promote, tracked_run
 
-    if cfg.tracking.metric not in SELECTION_METRICS:
-        raise EmotionError(f"tracking.metric must be one of {', '.join(SELECTION_METRICS)} (the selection split "
-                           f"chooses; test figures are only reported), not {cfg.tracking.metric!r}")
+    validate(cfg, "train")
+    data = shrink_for_debug(cfg, build(cfg.data, f"data={cfg.data.name}", cache_dir=cfg.paths.cache_dir))
     strategy, threads = configure(cfg.runtime)
-    data = build(cfg.data, f"data={cfg.data.name}", cache_dir=cfg.paths.cache_dir)
+    cfg.schedule.steps_per_epoch = math.ceil(len(data.splits["train"]) / cfg.schedule.batch_size)
     with strategy.scope():
         model, weights = build_model(cfg.backbone, cfg.head, len(data.classes), cfg.paths.cache_dir)
-    with tracked_run(cfg, run_name()) as (run, resumed):
+    from emotion.sweep import OVERRIDES_TAG
+
+    with tracked_run(cfg, run_name(), {OVERRIDES_TAG: overrides()}) as (run, resumed):
         if not resumed:
             log_config(cfg)
             log_data(data)
+        import mlflow
+
         mlflow.set_tags({**{f"backbone.{k}": v for k, v in weights.items()},
                          **{f"runtime.effective_{k}_threads": v for k, v in threads.items()}})
         size, batch = cfg.backbone.input_size, cfg.schedule.batch_size
@@ -122,7 +127,7 @@ def train(cfg: DictConfig) -> float:
                               seed=cfg.runtime.seed)
         val_ds = to_dataset(data.splits["val"], size, batch)
         history = fit_stages(
-            model, train_ds, val_ds, cfg.schedule, Path(cfg.paths.checkpoint_dir) / run.info.run_id,
+            model, train_ds, val_ds, cfg.schedule, cfg.callbacks, Path(cfg.paths.checkpoint_dir) / run.info.run_id,
             run.info.run_id, strategy, class_weights(data.splits["train"].targets, cfg.schedule.class_weight),
             jit_compile=cfg.runtime.jit_compile,
             log_epoch=lambda metrics, epoch: mlflow.log_metrics(metrics, step=epoch),
@@ -150,10 +155,7 @@ def train(cfg: DictConfig) -> float:
     return value
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
-@exits_cleanly
-def main(cfg: DictConfig) -> float:
-    return train(cfg)
+main = entry_point("train", train)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""The Hydra configs of emotion, installed as this package (pkg://emotion.conf)."""

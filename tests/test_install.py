@@ -1,0 +1,39 @@
+"""A wheel of the project carries its configs: installed into a fresh environment, it runs from an empty folder."""
+
+import os
+import site
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+
+@pytest.mark.slow
+def test_wheel_runs_the_quick_start_from_an_empty_directory(tmp_path):
+    dist, env, empty = tmp_path / "dist", tmp_path / "venv", tmp_path / "empty"
+    empty.mkdir()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(REPO)], check=True,
+                   capture_output=True, timeout=600)
+    [wheel] = dist.glob("emotion-*.whl")
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True, timeout=300)
+    python = env / "bin" / "python"
+    fresh = subprocess.run([python, "-c", "import site; print(site.getsitepackages()[0])"], check=True, text=True,
+                           capture_output=True).stdout.strip()
+    # The heavy dependencies (TensorFlow, MLflow, ...) come from this environment's site-packages, added as a
+    # plain path: its .pth files (this checkout's editable install among them) are not processed there.
+    (env.joinpath(fresh) / "dependencies.pth").write_text(site.getsitepackages()[0] + "\n")
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, timeout=600)
+
+    def run(*args):
+        return subprocess.run([python, *args], cwd=empty, capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "PYTHONPATH": ""})
+
+    where = run("-c", "import emotion, emotion.conf; print(emotion.__file__, emotion.conf.__file__)")
+    assert where.returncode == 0 and str(REPO) not in where.stdout and str(env) in where.stdout, where.stdout
+    helped = run("-m", "emotion.train", "--help")
+    assert helped.returncode == 0 and "experiment: ferplus_cpu, quickstart, seed" in helped.stdout
+    trained = run("-m", "emotion.train", "experiment=quickstart", "debug=fast")
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert (empty / "mlflow.db").is_file() and '"model": "emotion-synthetic"' in trained.stdout
