@@ -98,12 +98,13 @@ def test_bad_recordings_are_left_out(tmp_path, caplog):
     manifest.write_text("viewer,path,offset_s\nghost,missing.mp4,0\n")
     cfg = moments_cfg(tmp_path, [good], f"manifest={manifest}", "segments.top_k=1")
     result = moments(cfg)
-    assert result["viewers"] == ["good"] and "recording not found" in caplog.text
+    assert result["viewers"] == ["good#0"] and "recording not found" in caplog.text
+    assert {"viewer": "ghost", "reason": f"recording not found: {tmp_path / 'missing.mp4'}"} in result["left_out"]
     with pytest.raises(EmotionError, match="nothing to score"):
         moments(moments_cfg(tmp_path, [tmp_path / "absent.csv"]))
     # A recording placed entirely after the episode's end is left out, the rest go on.
     shifted = moments_cfg(tmp_path, [good, late], "segments.top_k=1")
-    assert set(moments(shifted)["viewers"]) == {"good", "late"}
+    assert set(moments(shifted)["viewers"]) == {"good#0", "late#0"}
 
 
 @pytest.mark.skipif(not (MEDIA / "WolfgangLanger_Pexels.mp4").is_file(), reason="real media not present")
@@ -114,12 +115,16 @@ def test_real_clips_end_to_end(store, tmp_path):
                     "segments.min_len_s=2", "segments.max_len_s=4", "segments.min_gap_s=1"], config_name="moments")
     result = moments(cfg)
     out = tmp_path / "out"
-    assert {"timeline.csv", "timeline.png", "moments.json", "trailer.mp4"} <= {p.name for p in out.iterdir()}
-    assert "no_face" not in result["viewers"] and "WolfgangLanger_Pexels" in result["viewers"]
+    assert {"timeline.csv", "timeline.png", "moments.json", "trailer.mp4", "report.html"} <= {p.name for p in
+                                                                                                out.iterdir()}
+    assert "WolfgangLanger_Pexels#0" in result["viewers"]
+    assert {"viewer": "no_face", "reason": "no face in the recording"} in result["left_out"]
     saved = json.loads((out / "moments.json").read_text())
     assert saved["moments"], "the real clip should yield at least one moment"
     trailer = cv2.VideoCapture(str(out / "trailer.mp4"))
     assert int(trailer.get(cv2.CAP_PROP_FRAME_COUNT)) == sum(m["frames"] for m in saved["moments"])
-    assert saved["trailer_frames"] == sum(m["frames"] for m in saved["moments"])
+    assert saved["trailer"]["frames"] == saved["trailer"]["checked"]["frames"] == sum(m["frames"]
+                                                                                       for m in saved["moments"])
+    assert saved["trailer"]["audio"], "the clip has a sound track, so the trailer has one"
     frames = list(csv.DictReader(open(out / "frames" / "WolfgangLanger_Pexels.csv")))
     assert len({r["frame"] for r in frames}) == pytest.approx(472 / 8, abs=2)  # 24 fps sampled at 3 fps

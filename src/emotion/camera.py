@@ -8,7 +8,8 @@ from omegaconf import OmegaConf
 from emotion.config import compose_config
 from emotion.engine import build_engine
 from emotion.infer import run
-from emotion.video import annotate, open_source
+from emotion.sources import open_source
+from emotion.video import annotate
 
 
 class EmotionOnCamera:

@@ -1,6 +1,6 @@
-"""The per-frame engine shared by `emotion.infer`, the notebook API and the moments pipeline.
+"""The per-frame engine shared by `emotion.infer`, the notebook API, the moments pipeline and evaluation.
 
-detect -> square crops -> one batch through the model -> faces tracked across
+detect -> square crops -> one batch through the model -> faces identified across
 frames (optionally with smoothed probabilities), each stage timed.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import resource
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from omegaconf import DictConfig
 from emotion.detect import Box, square_crop
 from emotion.errors import EmotionError
 from emotion.inputs import BGR, model_batch
+from emotion.tracks import FaceTracks
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ Classify = Callable[[np.ndarray], np.ndarray]
 
 @dataclass
 class Face:
-    id: int
+    track_id: int | None  # the identity across a stream's frames; None for a still or a face seen once
     box: Box
     probabilities: np.ndarray
     label: str
@@ -43,50 +43,6 @@ class FrameResult:
     total_ms: float = 0.0
 
 
-def iou(a: Box, b: Box) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    h = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = w * h
-    union = aw * ah + bw * bh - inter
-    return inter / union if union else 0.0
-
-
-class Tracker:
-    """Gives each face an id kept across frames (greedy box overlap) and averages its
-    probabilities over its last `window` frames."""
-
-    def __init__(self, window: int = 1, min_iou: float = 0.3):
-        self.window, self.min_iou = max(1, int(window)), min_iou
-        self.tracks: dict[int, tuple[Box, deque]] = {}
-        self.next_id = 0
-
-    def update(self, boxes: list[Box], probabilities: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        pairs = sorted(((iou(box, old), i, tid) for i, box in enumerate(boxes)
-                        for tid, (old, _) in self.tracks.items()), reverse=True)
-        assigned: dict[int, int] = {}
-        for overlap, i, tid in pairs:
-            if overlap < self.min_iou:
-                break
-            if i not in assigned and tid not in assigned.values():
-                assigned[i] = tid
-        tracks = {}
-        out = []
-        for i, box in enumerate(boxes):
-            tid = assigned.get(i)
-            if tid is None:
-                tid, self.next_id = self.next_id, self.next_id + 1
-                history = deque(maxlen=self.window)
-            else:
-                history = self.tracks[tid][1]
-            history.append(probabilities[i])
-            tracks[tid] = (box, history)
-            out.append((tid, np.mean(history, axis=0)))
-        self.tracks = tracks
-        return out
-
-
 def with_mirror(classify: Classify) -> Classify:
     """Each face's probabilities averaged with its mirror image's (test-time augmentation)."""
     return lambda batch: (np.asarray(classify(batch)) + np.asarray(classify(batch[:, :, ::-1]))) / 2
@@ -96,54 +52,67 @@ class Engine:
     """Frames in, faces with probabilities out.
 
     `process` treats frames as a continuous stream (camera, video): boxes are
-    carried between detections, faces are tracked and their probabilities
-    smoothed. `process_still` treats a frame on its own (a photo, a folder of
-    faces): nothing is carried from the previous image.
+    carried between detections, faces keep their identity (ByteTrack, on the
+    frames' presentation times) and their probabilities are smoothed over it.
+    `process_still` treats a frame on its own (a photo, a folder of faces):
+    nothing is carried from the previous image. `reset` starts a new stream.
     """
 
     def __init__(self, detector: Callable[[np.ndarray], list[Box]], classify: Classify, classes: list[str],
-                 input_size: int, margin: float = 0.1, smoothing: int = 1, detect_every: int = 1):
+                 input_size: int, margin: float = 0.1, smoothing: int = 1, detect_every: int = 1,
+                 lost_track_s: float = 2.0):
         self.detector, self.classify = detector, classify
         self.classes, self.input_size, self.margin = list(classes), int(input_size), margin
-        self.smoothing = smoothing
+        self.smoothing, self.lost_track_s = smoothing, lost_track_s
         self.detect_every = max(1, int(detect_every))
         self.reset()
 
-    def reset(self) -> None:
-        """Forget every face and box: a new recording, or an unrelated image."""
-        self.tracker = Tracker(self.smoothing)
+    def reset(self, rate: float = 30.0) -> None:
+        """Forget every face, identity and carried box: a new stream of about `rate` frames per second."""
+        self.tracks = FaceTracks(self.smoothing, self.lost_track_s, rate)
         self.frames = 0
         self.boxes: list[Box] = []
+        self.ids: list[int | None] = []
 
-    def crops(self, frame: np.ndarray) -> tuple[list[np.ndarray], list[Box]]:
+    def crops(self, frame: np.ndarray, boxes: list[Box]) -> tuple[list[np.ndarray], list[Box]]:
         if getattr(self.detector, "whole_frame", False):  # the frame is the face: no square crop
             return [frame], [(0, 0, frame.shape[1], frame.shape[0])]
-        pairs = [square_crop(frame, box, self.margin) for box in self.boxes]
+        pairs = [square_crop(frame, box, self.margin) for box in boxes]
         return [crop for crop, _ in pairs], [box for _, box in pairs]
 
-    def process_still(self, frame: np.ndarray) -> FrameResult:
-        self.reset()
-        return self.process(frame)
-
-    def process(self, frame: np.ndarray) -> FrameResult:
-        start = time.perf_counter()
-        if self.frames % self.detect_every == 0:
-            self.boxes = list(self.detector(frame))
-        self.frames += 1
+    def _classified(self, frame: np.ndarray, boxes: list[Box], start: float):
+        """(the timed result so far, probabilities, the square boxes classified)."""
         detected = time.perf_counter()
         result = FrameResult(detect_ms=(detected - start) * 1000)
-        if self.boxes:
-            crops, squares = self.crops(frame)
-            probabilities = np.asarray(self.classify(model_batch(crops, self.input_size, BGR)))
-            classified = time.perf_counter()
-            result.classify_ms = (classified - detected) * 1000
-            for (tid, p), box in zip(self.tracker.update(squares, probabilities), squares):
-                k = int(np.argmax(p))
-                result.faces.append(Face(tid, box, p, self.classes[k], float(p[k])))
-        else:
-            self.tracker.update([], np.zeros((0, len(self.classes))))
+        if not boxes:
+            return result, np.zeros((0, len(self.classes))), []
+        crops, squares = self.crops(frame, boxes)
+        probabilities = np.asarray(self.classify(model_batch(crops, self.input_size, BGR)))
+        result.classify_ms = (time.perf_counter() - detected) * 1000
+        return result, probabilities, squares
+
+    def _faces(self, result: FrameResult, ids, squares, probabilities, start: float) -> FrameResult:
+        for track_id, box, p in zip(ids, squares, probabilities):
+            k = int(np.argmax(p))
+            result.faces.append(Face(track_id, box, p, self.classes[k], float(p[k])))
         result.total_ms = (time.perf_counter() - start) * 1000
         return result
+
+    def process_still(self, frame: np.ndarray) -> FrameResult:
+        start = time.perf_counter()
+        result, probabilities, squares = self._classified(frame, list(self.detector(frame)), start)
+        return self._faces(result, [None] * len(squares), squares, probabilities, start)
+
+    def process(self, frame: np.ndarray, time_s: float | None = None) -> FrameResult:
+        start = time.perf_counter()
+        detect_now = self.frames % self.detect_every == 0
+        if detect_now:
+            self.boxes = list(self.detector(frame))
+        self.frames += 1
+        result, probabilities, squares = self._classified(frame, self.boxes, start)
+        if detect_now:
+            self.ids = self.tracks.identify(self.boxes, time_s)
+        return self._faces(result, self.ids, squares, self.tracks.smooth(self.ids, probabilities), start)
 
 
 def keras_classifier(model) -> Classify:
@@ -209,7 +178,7 @@ def build_engine(engine_cfg: DictConfig, detector_cfg: DictConfig, tracking_cfg:
     classify, runtime = load_classifier(uri, engine_cfg.backend, engine_cfg.variant, engine_cfg.threads)
     detector = build(detector_cfg, "detector")
     engine = Engine(detector, classify, meta["classes"], meta["input_size"], engine_cfg.margin,
-                    engine_cfg.smoothing, engine_cfg.detect_every)
+                    engine_cfg.smoothing, engine_cfg.detect_every, engine_cfg.lost_track_s)
     log.info("model %s on %s (%d classes, %d px), detector %s", uri, runtime, len(meta["classes"]),
              meta["input_size"], type(detector).__name__)
     return engine, {**meta, "uri": uri, "runtime": runtime}

@@ -19,7 +19,8 @@ from tqdm import tqdm
 from emotion.cli import entry_point
 from emotion.engine import Engine, FrameResult, build_engine, peak_rss_mb
 from emotion.errors import EmotionError
-from emotion.video import Display, Source, VideoOutput, annotate, open_source
+from emotion.sources import Source, open_source
+from emotion.video import Display, VideoOutput, annotate
 
 log = logging.getLogger("emotion.infer")
 LOADED = time.perf_counter()
@@ -34,12 +35,13 @@ def csv_rows(index: int, time_s: float, result: FrameResult, classes: list[str])
     if not result.faces:
         yield [index, f"{time_s:.3f}", "", "", "", "", "", "", ""] + [""] * len(classes) + timing
     for face in result.faces:
-        yield ([index, f"{time_s:.3f}", face.id, *face.box, face.label, f"{face.confidence:.4f}"]
+        yield ([index, f"{time_s:.3f}", "" if face.track_id is None else face.track_id, *face.box, face.label,
+                f"{face.confidence:.4f}"]
                + [f"{p:.4f}" for p in face.probabilities] + timing)
 
 
 def csv_header(classes: list[str]) -> list[str]:
-    return (["frame", "time_s", "face_id", "x", "y", "w", "h", "label", "confidence"]
+    return (["frame", "time_s", "track_id", "x", "y", "w", "h", "label", "confidence"]
             + [f"p_{c}" for c in classes] + ["detect_ms", "classify_ms", "total_ms"])
 
 
@@ -72,9 +74,12 @@ def run(engine: Engine, classes: list[str], source: Source, cfg: DictConfig) -> 
         recent: list[float] = []
         progress = stack.enter_context(tqdm(desc=source.description, unit="frame", disable=source.live or None,
                                             total=source.expected or None, leave=False))
-        process = engine.process if source.continuous else engine.process_still
+        engine.reset(source.fps)
         for frame in source:
-            result = process(frame.image)
+            if source.continuous:
+                result = engine.process(frame.image, frame.time_s)
+            else:
+                result = engine.process_still(frame.image)
             frames += 1
             if frames == 1:
                 first_frame_s = seconds_since_process_start()

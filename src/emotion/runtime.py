@@ -37,7 +37,7 @@ def set_threads(intra_op: int | None, inter_op: int | None = None) -> dict[str, 
         ("intra_op", intra_op, threading.set_intra_op_parallelism_threads, threading.get_intra_op_parallelism_threads),
         ("inter_op", inter_op, threading.set_inter_op_parallelism_threads, threading.get_inter_op_parallelism_threads),
     ):
-        if wanted and getter() != int(wanted):
+        if wanted and (getter() or cores()) != int(wanted):
             try:
                 setter(int(wanted))
             except RuntimeError:

@@ -225,6 +225,7 @@ class Engine:
     margin: float = bounded(0.1, ge=0.0, le=2.0)
     smoothing: int = bounded(5, ge=1)
     detect_every: int = bounded(1, ge=1)
+    lost_track_s: float = bounded(2.0, gt=0)
 
 
 @dataclass

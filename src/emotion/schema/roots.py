@@ -98,6 +98,13 @@ class InferConfig(Engined):
 
 
 Stage = choices("Stage", "all", "classify", "score")
+ViewerMode = choices("ViewerMode", "all", "largest")
+
+
+@dataclass
+class Report:
+    thumbnails: int = bounded(5, ge=1, le=20)
+    embed_trailer_mb: float = bounded(25, ge=0)
 
 
 @dataclass
@@ -120,6 +127,9 @@ class MomentsConfig(Engined):
     frames_csv: list[str] = field(default_factory=list)
     frames_dir: str | None = None
     stage: Stage = Stage.all
+    viewers: ViewerMode = ViewerMode.all
+    min_track_share: float = bounded(0.2, ge=0.0, le=1.0)
+    report: Report = field(default_factory=Report)
     episode: str | None = None
     duration_s: float | None = bounded(None, gt=0)
     output_dir: str = "???"

@@ -1,0 +1,63 @@
+"""Media the tests make with PyAV: videos with chosen presentation times, numbered frames, a tone track."""
+
+from fractions import Fraction
+
+import av
+import numpy as np
+
+MS = Fraction(1, 1000)
+
+
+def numbered(index: int, size=(96, 64)) -> np.ndarray:
+    """A flat BGR frame whose colour encodes `index` (0-255), robust to H.264's small colour errors."""
+    frame = np.zeros((size[1], size[0], 3), np.uint8)
+    frame[..., 0], frame[..., 1] = (index % 16) * 16 + 8, (index // 16) * 16 + 8
+    return frame
+
+
+def number_of(frame: np.ndarray) -> int:
+    b, g = frame[..., 0].mean(), frame[..., 1].mean()
+    return int(g // 16) * 16 + int(b // 16)
+
+
+def write_video(path, frames, times_s, tone_hz: float | None = None, rate: int = 25):
+    """An H.264 MP4 with each frame at its own presentation time (variable frame rate when the times say so),
+    and, with `tone_hz`, an AAC sine track as long as the video."""
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=rate)
+        video.width, video.height, video.pix_fmt, video.time_base = width, height, "yuv420p", MS
+        video.codec_context.time_base = MS  # frame times kept to the millisecond, not rounded to `rate`
+        audio = container.add_stream("aac", rate=48000, layout="mono") if tone_hz else None
+        for image, t in zip(frames, times_s):
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
+            frame.pts, frame.time_base = round(t * 1000), MS
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+        if audio:
+            end = times_s[-1] + 1 / rate
+            samples = np.sin(2 * np.pi * tone_hz * np.arange(int(end * 48000)) / 48000).astype(np.float32) * 0.3
+            for start in range(0, len(samples), 1024):
+                chunk = av.AudioFrame.from_ndarray(samples[None, start:start + 1024], format="fltp", layout="mono")
+                chunk.sample_rate, chunk.pts, chunk.time_base = 48000, start, Fraction(1, 48000)
+                container.mux(audio.encode(chunk))
+            container.mux(audio.encode(None))
+    return path
+
+
+def episode(path, seconds: float = 10, rate: int = 25, tone_hz: float | None = 440):
+    """A constant-rate episode of numbered frames, with a tone track by default."""
+    n = int(seconds * rate)
+    return write_video(path, [numbered(i % 256) for i in range(n)], [i / rate for i in range(n)], tone_hz, rate)
+
+
+def decoded(path):
+    """(frame times, BGR frames, audio seconds or None) of a video, through PyAV."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = [(f.time, f.to_ndarray(format="bgr24")) for f in container.decode(stream)]
+    with av.open(str(path)) as container:
+        audio = None
+        if container.streams.audio:
+            audio = sum(f.samples for f in container.decode(container.streams.audio[0])) / 48000
+    return [t for t, _ in frames], [f for _, f in frames], audio
