@@ -18,7 +18,7 @@ ROOT_GROUPS = {
     "evaluate": ["data", "eval", "engine", "tracking", "paths"],
     "export": ["tracking", "paths"],
     "infer": ["detector", "engine", "tracking", "paths"],
-    "moments": ["detector", "engine", "tracking", "paths"],
+    "moments": ["detector", "engine", "executor", "tracking", "paths"],
 }
 NEEDS_ROOT = {"folder", "ferplus"}
 

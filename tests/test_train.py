@@ -117,6 +117,20 @@ def test_optuna_search_of_two_trials(workdir):
 
 
 @pytest.mark.slow
+def test_mirrored_strategy_on_two_logical_cpus(workdir):
+    """Two replicas (the CPU split into two logical devices): the run's metrics and its model are logged once."""
+    result = run_cli("emotion.train", *TINY, *isolated(workdir), "runtime.strategy=mirrored", "runtime.cpu_devices=2",
+                     cwd=workdir)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Using MirroredStrategy with devices ('/job:localhost/replica:0/task:0/device:CPU:0', " \
+           "'/job:localhost/replica:0/task:0/device:CPU:1')" in result.stdout + result.stderr
+    [run] = runs(workdir)
+    history = MlflowClient().get_metric_history(run.info.run_id, "val_accuracy")
+    assert sorted(m.step for m in history) == [0, 1], "one value per epoch, not one per replica"
+    assert [str(v.version) for v in MlflowClient().search_model_versions("name = 'emotion-synthetic'")] == ["1"]
+
+
+@pytest.mark.slow
 def test_killed_run_resumes_from_the_last_epoch(workdir):
     args = [*SMALL, *isolated(workdir), "schedule.stages.head.epochs=1", "schedule.stages.finetune.epochs=12",
             "~callbacks.early_stopping"]

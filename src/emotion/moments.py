@@ -26,16 +26,15 @@ from omegaconf import DictConfig, OmegaConf
 from emotion.cli import entry_point
 from emotion.config import flatten
 from emotion.errors import EmotionError
-from emotion.viewers import Recording, classify_recording, inside, recordings_from, safe_name, viewers_of
+from emotion.viewers import Recording, classify_recording, inside, recordings_from, safe_name, same_classes, viewers_of
 
 log = logging.getLogger("emotion.moments")
 
 
 def classify_all(cfg: DictConfig, recordings: list[Recording], out: Path, classes: list[str],
                  left: list[dict]) -> list[tuple[str, Path, float]]:
-    """Each readable recording's per-frame CSV in `out/frames`; the others go to `left` with the reason."""
-    from emotion.engine import build_engine
-
+    """Each readable recording's per-frame CSV in `out/frames`, here or on Ray (`executor`); the others go to
+    `left` with the reason."""
     readable = []
     for r in recordings:
         if r.path.is_file():
@@ -44,13 +43,19 @@ def classify_all(cfg: DictConfig, recordings: list[Recording], out: Path, classe
             left.append({"viewer": r.viewer, "reason": f"recording not found: {r.path}"})
     if not readable:
         return []
-    engine, meta = build_engine(cfg.engine, cfg.detector, cfg.tracking, cfg.model)
-    if list(meta["classes"]) != classes:
-        raise EmotionError(f"model {meta['uri']} predicts {meta['classes']}, moments expects {classes}")
+    outputs = [inside(out / "frames", f"{r.viewer}.csv") for r in readable]
+    if cfg.executor.kind == "ray":
+        from emotion.cluster import classify_on_ray
+
+        problems = classify_on_ray(cfg, readable, outputs)
+    else:
+        from emotion.engine import build_engine
+
+        engine, meta = build_engine(cfg.engine, cfg.detector, cfg.tracking, cfg.model)
+        same_classes(meta, classes)
+        problems = [classify_recording(r, engine, classes, cfg.fps, path) for r, path in zip(readable, outputs)]
     written = []
-    for r in readable:
-        path = inside(out / "frames", f"{r.viewer}.csv")
-        problem = classify_recording(r, engine, classes, cfg.fps, path)
+    for r, path, problem in zip(readable, outputs, problems):
         if problem:
             left.append({"viewer": r.viewer, "reason": problem})
         else:

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from emotion.data import Split
+from emotion.errors import EmotionError
 from emotion.inputs import RGB, as_rgb, fit_batch, read_image
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -38,11 +39,13 @@ def _fit(images, size: int):
     return fitted
 
 
-def _decoded(split: Split, shuffle: bool, seed: int) -> tf.data.Dataset:
+def _decoded(split: Split, shuffle: bool, seed: int, multiple_of: int = 1) -> tf.data.Dataset:
     """(float32 RGB image at its own size, target, readable) per image; in-memory images are batched later."""
     ds = tf.data.Dataset.from_tensor_slices((split.images, split.targets))
     if shuffle:
         ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    if multiple_of > 1:  # after shuffling: other images are left out each epoch
+        ds = ds.take(len(split) // multiple_of * multiple_of)
     if isinstance(split.images, np.ndarray):
         return ds
 
@@ -55,9 +58,10 @@ def _decoded(split: Split, shuffle: bool, seed: int) -> tf.data.Dataset:
     return ds.map(decode, num_parallel_calls=AUTOTUNE, deterministic=not shuffle)
 
 
-def _batches(split: Split, image_size: int, batch_size: int, augment, shuffle: bool, seed: int):
+def _batches(split: Split, image_size: int, batch_size: int, augment, shuffle: bool, seed: int,
+             multiple_of: int = 1):
     """(images, targets, readable) batches: augmented at the source resolution, then fitted by the contract."""
-    ds = _decoded(split, shuffle, seed)
+    ds = _decoded(split, shuffle, seed, multiple_of)
     if isinstance(split.images, np.ndarray):  # one size: augment whole batches
         def prepare(images, targets):
             images = _numpy(_as_rgb_batch, images)
@@ -80,14 +84,20 @@ def _batches(split: Split, image_size: int, batch_size: int, augment, shuffle: b
 
 
 def to_dataset(split: Split, image_size: int, batch_size: int, augment=None, shuffle: bool = False,
-               seed: int = 0) -> tf.data.Dataset:
+               seed: int = 0, replicas: int = 1) -> tf.data.Dataset:
     """Training / validation batches of (float32 RGB images at `image_size`, targets).
 
     The data sources drop unreadable files (and list them) when they load, so
     every image here decodes; one that stops decoding mid-run is left out of
-    the batch rather than trained on as a blank.
+    the batch rather than trained on as a blank. With several `replicas`
+    (a mirrored strategy) every batch must split evenly across them, which
+    Keras 3 needs: an epoch then keeps a multiple of `replicas` images (with a
+    batch size that is one too), leaving out at most `replicas - 1`.
     """
-    ds = _batches(split, image_size, batch_size, augment, shuffle, seed)
+    if batch_size % replicas:
+        raise EmotionError(f"schedule.batch_size {batch_size} must be a multiple of the {replicas} replicas of "
+                           "the distribution strategy")
+    ds = _batches(split, image_size, batch_size, augment, shuffle, seed, replicas)
     ds = ds.map(lambda images, targets, readable: (tf.boolean_mask(images, readable),
                                                    tf.boolean_mask(targets, readable)))
     return ds.prefetch(AUTOTUNE)

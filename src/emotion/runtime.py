@@ -59,6 +59,7 @@ def configure(cfg: DictConfig):
     import tensorflow as tf
 
     threads = set_threads(cfg.threads.intra_op, cfg.threads.inter_op)
+    split_cpu(int(cfg.cpu_devices))
     keras.utils.set_random_seed(int(cfg.seed))
     if cfg.precision not in PRECISIONS:
         raise EmotionError(f"runtime.precision must be one of {', '.join(PRECISIONS)}, not {cfg.precision!r}")
@@ -72,13 +73,29 @@ def configure(cfg: DictConfig):
     return strategy(cfg.strategy), threads
 
 
+def split_cpu(devices: int) -> None:
+    """The CPU as `devices` logical devices (before TensorFlow starts): several replicas without GPUs."""
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    if devices <= 1 or len(tf.config.get_logical_device_configuration(cpu) or []) == devices:
+        return
+    try:
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
+    except RuntimeError:
+        log.warning("TensorFlow has already started in this process: runtime.cpu_devices=%d cannot apply", devices)
+
+
 def strategy(name: str):
+    """default: one device; mirrored: synchronous data parallelism over this machine's GPUs, or, with none,
+    its logical CPU devices (runtime.cpu_devices); tpu: a TPU."""
     import tensorflow as tf
 
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.MirroredStrategy([d.name for d in gpus or tf.config.list_logical_devices("CPU")])
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
         tf.config.experimental_connect_to_cluster(resolver)

@@ -135,14 +135,14 @@ def resumable_run(experiment_id: str, key: str, version: str,
 
 
 @contextmanager
-def tracked_run(cfg: DictConfig, run_name: str | None = None, tags: dict | None = None):
+def tracked_run(cfg: DictConfig, run_name: str | None = None):
     """Start a run for `cfg`, or safely continue an unfinished one with the same config and code.
 
-    A new run gets `tags`, and becomes a child of the sweep's parent run when a
-    multirun is under way (`emotion.sweep`). Yields (run, resumed); the run's
-    checkpoint folder stays locked to this process until the end.
+    A new run of a sweep's trial becomes a child of the sweep's parent run
+    (`emotion.sweep`). Yields (run, resumed); the run's checkpoint folder stays
+    locked to this process until the end.
     """
-    from emotion.sweep import PARENT_ENV, PARENT_TAG
+    from emotion.sweep import trial_tags
 
     experiment_id = configure(cfg.tracking)
     key, version = run_key(cfg), code_version()
@@ -155,9 +155,8 @@ def tracked_run(cfg: DictConfig, run_name: str | None = None, tags: dict | None 
             else:
                 lock = RunLock(checkpoints / run.info.run_id)
                 lock.acquire()
-                parent = {PARENT_TAG: os.environ[PARENT_ENV]} if os.environ.get(PARENT_ENV) else {}
                 mlflow.set_tags({RUN_KEY: key, CODE_KEY: version, "git_commit": git_commit() or "unknown",
-                                 **parent, **(tags or {})})
+                                 **trial_tags()})
                 log_params(identity(cfg))
             yield run, bool(previous)
     finally:

@@ -33,11 +33,6 @@ def run_name() -> str | None:
     return HydraConfig.get().job.override_dirname or "defaults"
 
 
-def overrides() -> str:
-    """The command line's overrides of this job, one per line (a sweep's parent reads the best trial's)."""
-    return "\n".join(HydraConfig.get().overrides.task) if HydraConfig.initialized() else ""
-
-
 def shrink_for_debug(cfg: DictConfig, data: Data) -> Data:
     """`debug=fast`: a few batches per epoch, one epoch per stage, a few images per scored split."""
     if not cfg.get("debug"):
@@ -112,9 +107,7 @@ def train(cfg: DictConfig) -> float:
     cfg.schedule.steps_per_epoch = math.ceil(len(data.splits["train"]) / cfg.schedule.batch_size)
     with strategy.scope():
         model, weights = build_model(cfg.backbone, cfg.head, len(data.classes), cfg.paths.cache_dir)
-    from emotion.sweep import OVERRIDES_TAG
-
-    with tracked_run(cfg, run_name(), {OVERRIDES_TAG: overrides()}) as (run, resumed):
+    with tracked_run(cfg, run_name()) as (run, resumed):
         if not resumed:
             log_config(cfg)
             log_data(data)
@@ -123,9 +116,10 @@ def train(cfg: DictConfig) -> float:
         mlflow.set_tags({**{f"backbone.{k}": v for k, v in weights.items()},
                          **{f"runtime.effective_{k}_threads": v for k, v in threads.items()}})
         size, batch = cfg.backbone.input_size, cfg.schedule.batch_size
+        replicas = strategy.num_replicas_in_sync
         train_ds = to_dataset(data.splits["train"], size, batch, make_augment(cfg.augment), shuffle=True,
-                              seed=cfg.runtime.seed)
-        val_ds = to_dataset(data.splits["val"], size, batch)
+                              seed=cfg.runtime.seed, replicas=replicas)
+        val_ds = to_dataset(data.splits["val"], size, batch, replicas=replicas)
         history = fit_stages(
             model, train_ds, val_ds, cfg.schedule, cfg.callbacks, Path(cfg.paths.checkpoint_dir) / run.info.run_id,
             run.info.run_id, strategy, class_weights(data.splits["train"].targets, cfg.schedule.class_weight),

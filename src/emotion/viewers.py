@@ -70,6 +70,11 @@ def recordings_from(cfg: DictConfig) -> list[Recording]:
     return found
 
 
+def same_classes(meta: dict, classes: list[str]) -> None:
+    if list(meta["classes"]) != list(classes):
+        raise EmotionError(f"model {meta['uri']} predicts {meta['classes']}, moments expects {list(classes)}")
+
+
 def classify_recording(recording: Recording, engine, classes: list[str], fps: float, out: Path) -> str | None:
     """Sample the recording every 1/fps seconds of presentation time, classify, write infer's per-frame CSV.
 

@@ -182,6 +182,7 @@ class Runtime:
     threads: Threads = field(default_factory=Threads)
     precision: Precision = Precision.float32
     strategy: Strategy = Strategy.default
+    cpu_devices: int = bounded(1, ge=1, le=64)
     jit_compile: bool = False
 
 

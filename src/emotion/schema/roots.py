@@ -99,6 +99,16 @@ class InferConfig(Engined):
 
 Stage = choices("Stage", "all", "classify", "score")
 ViewerMode = choices("ViewerMode", "all", "largest")
+ExecutorKind = choices("ExecutorKind", "local", "ray")
+
+
+@dataclass
+class Executor:
+    kind: ExecutorKind = ExecutorKind.local
+    address: str | None = None
+    workers: int = bounded(2, ge=1)
+    cpus_per_worker: float = bounded(1, gt=0)
+    num_cpus: int | None = bounded(None, ge=1)
 
 
 @dataclass
@@ -127,6 +137,7 @@ class MomentsConfig(Engined):
     frames_csv: list[str] = field(default_factory=list)
     frames_dir: str | None = None
     stage: Stage = Stage.all
+    executor: Executor = field(default_factory=Executor)
     viewers: ViewerMode = ViewerMode.all
     min_track_share: float = bounded(0.2, ge=0.0, le=1.0)
     report: Report = field(default_factory=Report)
