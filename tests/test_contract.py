@@ -122,7 +122,14 @@ def test_golden_every_path_gives_the_same_probabilities(store, tmp_path):
     training = build(make_cfg(["experiment=quickstart"]).data, "data").splits["train"]
     int8 = LiteRTClassifier(convert(model, "int8", images_of(training, size, 300, seed=1)[0]))
     int8_engine = engine_predictions(Engine(WholeFrame(), int8, classes, size), split)
-    assert (int8_engine.argmax(1) == evaluation.argmax(1)).mean() >= 0.98
+    # This model learnt drawn faces, so on real faces many of its answers are near-ties that an int8
+    # rounding may flip on one machine and not another. A broken preprocessing (the channel flip
+    # int8 once corrupted) moves every probability and flips decided answers too: that is what fails.
+    top_two = np.sort(evaluation, axis=1)[:, -2:]
+    decided = top_two[:, 1] - top_two[:, 0] >= 0.1
+    assert decided.mean() >= 0.5, "too few decided answers for the int8 check to mean anything"
+    assert (int8_engine.argmax(1) == evaluation.argmax(1))[decided].mean() >= 0.98
+    assert np.median(np.abs(int8_engine - evaluation).max(axis=1)) <= 0.02
 
     if frame is not None:  # the product path: detect on the BGR frame, crop, classify
         faces = Engine(detector, keras_call, classes, size).process(frame).faces
