@@ -177,3 +177,16 @@ def test_pipeline_shapes_and_decode_failures(tmp_path):
     memory = Split(np.zeros((5, 48, 48, 3), np.uint8), one_hot(np.zeros(5, int), 3), list("abcde"))
     images, _ = next(iter(to_dataset(memory, 64, batch_size=8)))
     assert images.shape == (5, 64, 64, 3)
+
+
+def test_an_epoch_of_steps_is_one_pass_and_nothing_is_autotuned():
+    from emotion.pipeline import epoch_steps, prediction_dataset, to_dataset
+
+    memory = Split(np.zeros((21, 8, 8, 3), np.uint8), one_hot(np.arange(21) % 3, 3), [str(i) for i in range(21)])
+    assert epoch_steps(memory, 4) == 6 and epoch_steps(memory, 4, replicas=2) == 5 and epoch_steps(memory, 64) == 1
+    for replicas in (1, 2):
+        batches = list(to_dataset(memory, 8, batch_size=4, shuffle=True, replicas=replicas))
+        assert len(batches) == epoch_steps(memory, 4, replicas)
+    # Deleting an iterator that tf.data's autotuning watched stalled each FER+ epoch for ~40 s.
+    assert to_dataset(memory, 8, 4).options().autotune.enabled is False
+    assert prediction_dataset(memory, 8, 4).options().autotune.enabled is False

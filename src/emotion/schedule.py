@@ -79,10 +79,13 @@ def compile_stage(model: keras.Model, stage: DictConfig, cfg: DictConfig, jit_co
 
 
 def fit_stages(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset, cfg: DictConfig,
-               callbacks_cfg: DictConfig | None, checkpoint_dir: Path, run_id: str, strategy: tf.distribute.Strategy,
-               class_weight: dict | None = None, jit_compile: bool = False,
+               validation_steps: int, callbacks_cfg: DictConfig | None, checkpoint_dir: Path, run_id: str,
+               strategy: tf.distribute.Strategy, class_weight: dict | None = None, jit_compile: bool = False,
                log_epoch: Callable[[dict, int], None] = lambda metrics, epoch: None) -> dict:
     """Run every stage, resuming where a previous attempt of the same run stopped.
+
+    `train` and `val` repeat: an epoch is `cfg.steps_per_epoch` batches of
+    `train`, its validation `validation_steps` batches of `val`.
 
     Leaves the model with the weights of the best epoch on `cfg.monitor`, the
     validation metric (never a training metric), and returns the history.
@@ -127,6 +130,7 @@ def fit_stages(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset,
             keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end),
         ]
         model.fit(train, validation_data=val, epochs=offset + epochs, initial_epoch=offset,
+                  steps_per_epoch=int(cfg.steps_per_epoch), validation_steps=validation_steps,
                   class_weight=class_weight, callbacks=callbacks, verbose=cfg.verbose, shuffle=False)
         model.save_weights(finished)
         state.data["done"].append(name)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -95,7 +94,7 @@ def train(cfg: DictConfig) -> float:
     from emotion.engine import keras_classifier, with_mirror
     from emotion.metrics import plot_history
     from emotion.model import build_model
-    from emotion.pipeline import to_dataset
+    from emotion.pipeline import epoch_steps, to_dataset
     from emotion.runtime import configure
     from emotion.schedule import class_weights, fit_stages
     from emotion.schema import validate
@@ -104,7 +103,8 @@ def train(cfg: DictConfig) -> float:
     validate(cfg, "train")
     data = shrink_for_debug(cfg, build(cfg.data, f"data={cfg.data.name}", cache_dir=cfg.paths.cache_dir))
     strategy, threads = configure(cfg.runtime)
-    cfg.schedule.steps_per_epoch = math.ceil(len(data.splits["train"]) / cfg.schedule.batch_size)
+    replicas = strategy.num_replicas_in_sync
+    cfg.schedule.steps_per_epoch = epoch_steps(data.splits["train"], cfg.schedule.batch_size, replicas)
     with strategy.scope():
         model, weights = build_model(cfg.backbone, cfg.head, len(data.classes), cfg.paths.cache_dir)
     with tracked_run(cfg, run_name()) as (run, resumed):
@@ -116,12 +116,13 @@ def train(cfg: DictConfig) -> float:
         mlflow.set_tags({**{f"backbone.{k}": v for k, v in weights.items()},
                          **{f"runtime.effective_{k}_threads": v for k, v in threads.items()}})
         size, batch = cfg.backbone.input_size, cfg.schedule.batch_size
-        replicas = strategy.num_replicas_in_sync
+        # Repeated: one training iterator serves every epoch instead of one built and deleted per epoch.
         train_ds = to_dataset(data.splits["train"], size, batch, make_augment(cfg.augment), shuffle=True,
-                              seed=cfg.runtime.seed, replicas=replicas)
-        val_ds = to_dataset(data.splits["val"], size, batch, replicas=replicas)
+                              seed=cfg.runtime.seed, replicas=replicas).repeat()
+        val_ds = to_dataset(data.splits["val"], size, batch, replicas=replicas).repeat()
         history = fit_stages(
-            model, train_ds, val_ds, cfg.schedule, cfg.callbacks, Path(cfg.paths.checkpoint_dir) / run.info.run_id,
+            model, train_ds, val_ds, cfg.schedule, epoch_steps(data.splits["val"], batch, replicas),
+            cfg.callbacks, Path(cfg.paths.checkpoint_dir) / run.info.run_id,
             run.info.run_id, strategy, class_weights(data.splits["train"].targets, cfg.schedule.class_weight),
             jit_compile=cfg.runtime.jit_compile,
             log_epoch=lambda metrics, epoch: mlflow.log_metrics(metrics, step=epoch),
