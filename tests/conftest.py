@@ -26,6 +26,14 @@ def make_cfg(overrides=(), config_name="train"):
     return compose_config(config_name, overrides)
 
 
+@pytest.fixture(autouse=True)
+def float32_after_each_test():
+    """A training run sets the process's Keras dtype policy (the FER+ recipe: bfloat16); tests share a process."""
+    yield
+    if "keras" in sys.modules:
+        sys.modules["keras"].mixed_precision.set_global_policy("float32")
+
+
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
     """A fresh directory with its own MLflow store, checkpoints and cache."""

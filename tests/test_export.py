@@ -123,3 +123,20 @@ assert "tensorflow" not in sys.modules, "the LiteRT path imported TensorFlow"
                    config_name="infer")
     assert infer(cfg) == 0
     assert json.loads((tmp_path / "s2.json").read_text())["runtime"] == "litert fp32, 1 thread"
+
+
+def test_a_model_trained_in_bfloat16_exports_and_serves_in_float32():
+    from emotion.model import build_model, float32_copy
+
+    cfg = make_cfg(["experiment=ferplus_cpu", "data.root=unused"])
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        mixed, _ = build_model(cfg.backbone, cfg.head, 9, cfg.paths.cache_dir)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    served = float32_copy(mixed)
+    assert {layer.dtype_policy.name for layer in served.layers} == {"float32"} and float32_copy(served) is served
+    images = np.random.default_rng(0).uniform(0, 255, (8, 48, 48, 3)).astype(np.float32)
+    expected = served.predict(images, verbose=0)
+    np.testing.assert_allclose(mixed.predict(images, verbose=0).astype(np.float32), expected, atol=2e-2)
+    np.testing.assert_allclose(LiteRTClassifier(convert(mixed, "fp32"))(images), expected, atol=1e-5)

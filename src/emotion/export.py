@@ -33,7 +33,9 @@ def convert(model, variant: str, representative: np.ndarray | None = None) -> by
     """The LiteRT flatbuffer of `model`; int8 is calibrated on `representative` images."""
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    from emotion.model import float32_copy
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(float32_copy(model))
     if variant in ("dynamic", "int8"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if variant == "int8":

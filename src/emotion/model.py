@@ -64,3 +64,32 @@ def build_model(backbone_cfg: DictConfig, head_cfg: DictConfig, n_classes: int,
                 f"{tuple(x.shape)}: {first_line(e)}"
             ) from None
     return keras.Model(inputs, x, name="emotion"), info
+
+
+def _float32_config(config):
+    if isinstance(config, dict):
+        if str(config.get("class_name", "")).endswith("DTypePolicy"):
+            return "float32"
+        return {key: _float32_config(value) for key, value in config.items()}
+    if isinstance(config, list):
+        return [_float32_config(value) for value in config]
+    return config
+
+
+def float32_copy(model: keras.Model) -> keras.Model:
+    """The same network and weights computing in float32.
+
+    Mixed precision is how a model trains; LiteRT has no bfloat16 kernels and
+    serving gains nothing from it on CPU, so what is evaluated, registered and
+    exported computes in float32 (the variables already are float32).
+    """
+    def policies(layer):
+        yield layer.dtype_policy.name
+        for inner in getattr(layer, "layers", []):
+            yield from policies(inner)
+
+    if set(policies(model)) == {"float32"}:
+        return model
+    copy = model.__class__.from_config(_float32_config(model.get_config()))
+    copy.set_weights(model.get_weights())
+    return copy

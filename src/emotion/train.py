@@ -93,7 +93,7 @@ def train(cfg: DictConfig) -> float:
     from emotion.augment import make_augment
     from emotion.engine import keras_classifier, with_mirror
     from emotion.metrics import plot_history
-    from emotion.model import build_model
+    from emotion.model import build_model, float32_copy
     from emotion.pipeline import epoch_steps, to_dataset
     from emotion.runtime import configure
     from emotion.schedule import class_weights, fit_stages
@@ -127,6 +127,7 @@ def train(cfg: DictConfig) -> float:
             jit_compile=cfg.runtime.jit_compile,
             log_epoch=lambda metrics, epoch: mlflow.log_metrics(metrics, step=epoch),
         )
+        model = float32_copy(model)
         classify = keras_classifier(model)
         if cfg.eval.tta_flip:
             classify = with_mirror(classify)
