@@ -2,11 +2,12 @@
 
     python experiments/ferplus/bench_epoch.py [--root ../shared/data/ferplus] [--steps 80] [--out epoch.json]
 
-Every setting is a list of overrides on `experiment=ferplus_cpu` (XLA, bfloat16,
-batch size, threads). Its process loads FER+, builds and compiles the model as
-training does, runs `--warmup` steps, then times `--steps` steps of `model.fit`
-on the real input pipeline (augmentation included); seconds per epoch are the
-median step time x the steps of one epoch at that batch size. The input
+Every setting is a list of overrides (XLA, bfloat16, batch size, threads) on
+`experiment=ferplus_cpu` at float32, the recipe before this benchmark chose
+bfloat16. Its process loads FER+, builds and compiles the model as training
+does, runs `--warmup` steps, then times `--steps` steps of `model.fit` on the
+real input pipeline (augmentation included); seconds per epoch are the median
+step time x the steps of one epoch at that batch size. The input
 pipeline alone is timed too (batches per second with no training): when it is
 far faster than the training step, training never waits on the data.
 """
@@ -43,7 +44,8 @@ def measure(root: str, overrides: list[str], warmup: int, steps: int) -> dict:
     from emotion.runtime import configure
     from emotion.schedule import compile_stage
 
-    cfg = compose_config("train", ["experiment=ferplus_cpu", f"data.root={root}", *overrides])
+    cfg = compose_config("train", ["experiment=ferplus_cpu", f"data.root={root}", "runtime.precision=float32",
+                                   *overrides])
     _, threads = configure(cfg.runtime)
     data = build(cfg.data, "data", cache_dir=cfg.paths.cache_dir)
     batch = int(cfg.schedule.batch_size)
