@@ -50,17 +50,17 @@ def build_models(work: Path, video: str) -> None:
     """The customer's model as .keras and its three LiteRT variants (int8 calibrated on the clip's faces)."""
     if all((work / f"{v}.tflite").is_file() for v in ("fp32", "dynamic", "int8")) and (work / "model.keras").is_file():
         return
-    from emotion.config import compose_config
-    from emotion.detect import HaarDetector, square_crop
-    from emotion.export import convert
-    from emotion.inputs import model_batch
-    from emotion.model import build_model
+    from emotion.core.config import build, compose_config
+    from emotion.core.images import model_batch
+    from emotion.deploy.convert import convert
+    from emotion.inference.detectors import square_crop
+    from emotion.model.assemble import build_model
 
     work.mkdir(parents=True, exist_ok=True)
     cfg = compose_config("train", ["backbone.weights=null", "head=dilated"])
     model, _ = build_model(cfg.backbone, cfg.head, 9, cfg.paths.cache_dir)
     model.save(work / "model.keras")
-    detector = HaarDetector()
+    detector = build(compose_config("infer", ["detector=haar"]).detector, "detector")
     crops = [square_crop(frame, box)[0] for frame in read_frames(video, 400)[::4] for box in detector(frame)]
     representative = model_batch(crops, 224)
     for variant in ("fp32", "dynamic", "int8"):
@@ -71,8 +71,8 @@ def notebook_method(work: Path, threads: int):
     import cv2
     import keras
 
-    import emotion.preprocess  # noqa: F401 - the saved model holds a Preprocess layer
-    from emotion.runtime import set_threads
+    import emotion.model.preprocess  # noqa: F401 - the saved model holds a Preprocess layer
+    from emotion.core.threads import set_threads
 
     set_threads(threads, threads)
     model = keras.saving.load_model(work / "model.keras")
@@ -93,25 +93,24 @@ def notebook_method(work: Path, threads: int):
 
 
 def our_method(work: Path, threads: int, runtime: str, detect_every: int = 1):
-    from emotion.config import build, compose_config
-    from emotion.engine import Engine
+    from emotion.core.config import build, compose_config
+    from emotion.inference.backends import engine_for
 
     if runtime == "keras":
         import keras
 
-        import emotion.preprocess  # noqa: F401
-        from emotion.engine import keras_classifier
-        from emotion.runtime import set_threads
+        import emotion.model.preprocess  # noqa: F401
+        from emotion.core.threads import set_threads
+        from emotion.inference.classifiers import keras_classifier
 
         set_threads(threads, threads)
         classify = keras_classifier(keras.saving.load_model(work / "model.keras"))
     else:
-        from emotion.litert import LiteRTClassifier
+        from emotion.inference.litert import LiteRTClassifier
 
         classify = LiteRTClassifier(work / f"{runtime}.tflite", threads)
-    cfg = compose_config("infer")
-    engine = Engine(build(cfg.detector, "detector"), classify, [str(i) for i in range(9)], 224, cfg.engine.margin,
-                    detect_every=detect_every)
+    cfg = compose_config("infer", ["engine.smoothing=1", f"engine.detect_every={detect_every}"])
+    engine = engine_for(build(cfg.detector, "detector"), classify, [str(i) for i in range(9)], 224, cfg.engine)
 
     def process(frame):
         result = engine.process(frame)
@@ -124,7 +123,7 @@ def effective_threads(method: str, threads: int) -> int:
     """The count that really applies: TensorFlow's own after start-up, LiteRT's as given to the interpreter."""
     if "litert" in method:
         return threads
-    from emotion.runtime import effective_threads as tensorflow_threads
+    from emotion.core.threads import effective_threads as tensorflow_threads
 
     return tensorflow_threads()["intra_op"]
 
@@ -132,7 +131,7 @@ def effective_threads(method: str, threads: int) -> int:
 def measure(method: str, threads: int, work: Path, video: str, frames: int, warmup: int) -> dict:
     import cv2
 
-    from emotion.engine import peak_rss_mb
+    from emotion.core.process import peak_rss_mb
 
     cv2.setNumThreads(threads)
     images = read_frames(video, frames + warmup)

@@ -29,10 +29,12 @@ def main():
     parser.add_argument("--overrides", nargs="*", default=[])
     args = parser.parse_args()
 
-    from emotion.config import compose_config
-    from emotion.engine import build_engine
-    from emotion.trailer import media_info
-    from emotion.viewers import Recording, classify_recording, viewers_of
+    from emotion.core.config import compose_config
+    from emotion.inference.backends import build_engine
+    from emotion.screening.recordings import Recording
+    from emotion.screening.sample import classify_recording
+    from emotion.screening.trailer import media_info
+    from emotion.screening.viewers import viewers_of
 
     cfg = compose_config("moments", [f"model={args.model}", *args.overrides])
     engine, meta = build_engine(cfg.engine, cfg.detector, cfg.tracking, cfg.model)

@@ -49,9 +49,9 @@ def notebook_pipeline(files, size, batch_size, augment):
 
 
 def our_pipeline(files, size, batch_size, augment):
-    from emotion.augment import make_augment
-    from emotion.data import Split, one_hot
-    from emotion.pipeline import to_dataset
+    from emotion.data.augment import make_augment
+    from emotion.data.base import Split, one_hot
+    from emotion.data.pipeline import to_dataset
 
     split = Split(files, one_hot(np.arange(len(files)) % 9, 9), files)
     return to_dataset(split, size, batch_size, make_augment(augment), shuffle=True).repeat()
@@ -67,7 +67,7 @@ def main():
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
-    from emotion.config import compose_config
+    from emotion.core.config import compose_config
 
     augment = compose_config("train", ["augment=seed"]).augment
     files = image_files(args.root, args.images)

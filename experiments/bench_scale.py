@@ -32,10 +32,10 @@ def main():
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
-    from emotion.config import compose_config
-    from emotion.moments import classify_all
-    from emotion.trailer import media_info
-    from emotion.viewers import recordings_from
+    from emotion.core.config import compose_config
+    from emotion.screening.classify import classify_all
+    from emotion.screening.recordings import recordings_from
+    from emotion.screening.trailer import media_info
 
     seconds = sum(media_info(Path(c)).duration_s for c in args.clips)
     rows = []
@@ -46,7 +46,9 @@ def main():
             with tempfile.TemporaryDirectory() as out:
                 left: list = []
                 start = time.perf_counter()
-                written = classify_all(cfg, recordings_from(cfg), Path(out), list(cfg.classes), left)
+                written = classify_all(recordings_from(list(cfg.recordings), None), Path(out), list(cfg.classes),
+                                       cfg.fps, cfg.model, cfg.executor, cfg.engine, cfg.detector, cfg.tracking,
+                                       left)
                 times.append(time.perf_counter() - start)
             assert len(written) == len(args.clips), left
         wall = sorted(times)[len(times) // 2]

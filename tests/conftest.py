@@ -1,3 +1,4 @@
+import importlib.resources
 import os
 import subprocess
 import sys
@@ -5,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from emotion.config import compose_config
+from emotion.core.config import compose_config
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -24,6 +25,12 @@ TINY = [*SMALL, "debug=fast"]
 
 def make_cfg(overrides=(), config_name="train"):
     return compose_config(config_name, overrides)
+
+
+def options(group: str) -> list[str]:
+    """The options of a config group, as the installed package has them."""
+    folder = importlib.resources.files("emotion.conf").joinpath(*group.split("/"))
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
 @pytest.fixture(autouse=True)

@@ -10,12 +10,16 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from emotion.export import REFUSED, convert, export
+from emotion.deploy.convert import convert
+from emotion.export import REFUSED, export
 from emotion.infer import infer
-from emotion.litert import LiteRTClassifier
-from emotion.preprocess import Preprocess
+from emotion.inference.backends import build_engine
+from emotion.inference.litert import LiteRTClassifier
+from emotion.model.assemble import build_model, float32_copy
+from emotion.model.preprocess import Preprocess
 
 from conftest import REPO, make_cfg
+from helpers.files import face_video
 
 
 def export_cfg(store, out, *overrides):
@@ -36,9 +40,9 @@ def test_litert_agrees_with_keras_on_a_small_model():
     x = keras.layers.GlobalAveragePooling2D()(x)
     model = keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(x))
     images = np.random.default_rng(0).uniform(0, 255, (16, 24, 24, 3)).astype(np.float32)
-    litert = LiteRTClassifier(convert(model, "fp32"))
+    litert = LiteRTClassifier(convert(model, "fp32"), threads=2)
     np.testing.assert_allclose(litert.predict(images, batch_size=5), model.predict(images, verbose=0), atol=1e-5)
-    int8 = LiteRTClassifier(convert(model, "int8", images)).predict(images)
+    int8 = LiteRTClassifier(convert(model, "int8", images), threads=2).predict(images)
     assert (int8.argmax(1) == model.predict(images, verbose=0).argmax(1)).mean() >= 0.75
 
 
@@ -49,7 +53,7 @@ def test_int8_keeps_the_preprocessing(mode, channels):
     model = keras.Model(inputs, Preprocess(mode, channels)(inputs))
     images = np.random.default_rng(0).uniform(0, 255, (64, 16, 16, 3)).astype(np.float32)
     expected = model.predict(images, verbose=0)
-    int8 = LiteRTClassifier(convert(model, "int8", images)).predict(images)
+    int8 = LiteRTClassifier(convert(model, "int8", images), threads=2).predict(images)
     assert np.abs(int8 - expected).max() <= 0.01 * np.ptp(expected)
 
 
@@ -87,8 +91,6 @@ def test_gate_refuses_quantized_variants(store, tmp_path, capsys):
 
 @pytest.mark.parametrize("option", ["auto", "keras", "litert"])
 def test_engine_options_build(exported, option):
-    from emotion.engine import build_engine
-
     store = exported
     cfg = make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", f"engine={option}", "detector=none"],
                    config_name="infer")
@@ -99,8 +101,6 @@ def test_engine_options_build(exported, option):
 
 
 def test_infer_runs_litert_without_tensorflow(exported, tmp_path):
-    from test_infer import face_video
-
     store = exported
     video = face_video(tmp_path / "faces.mp4", frames=6)
     script = f"""
@@ -126,8 +126,6 @@ assert "tensorflow" not in sys.modules, "the LiteRT path imported TensorFlow"
 
 
 def test_a_model_trained_in_bfloat16_exports_and_serves_in_float32():
-    from emotion.model import build_model, float32_copy
-
     cfg = make_cfg(["experiment=ferplus_cpu", "data.root=unused"])
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
@@ -139,4 +137,4 @@ def test_a_model_trained_in_bfloat16_exports_and_serves_in_float32():
     images = np.random.default_rng(0).uniform(0, 255, (8, 48, 48, 3)).astype(np.float32)
     expected = served.predict(images, verbose=0)
     np.testing.assert_allclose(mixed.predict(images, verbose=0).astype(np.float32), expected, atol=2e-2)
-    np.testing.assert_allclose(LiteRTClassifier(convert(mixed, "fp32"))(images), expected, atol=1e-5)
+    np.testing.assert_allclose(LiteRTClassifier(convert(mixed, "fp32"), threads=2)(images), expected, atol=1e-5)

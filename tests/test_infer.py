@@ -1,4 +1,4 @@
-"""Inference: the engine on drawn faces, detection on the real clips, outputs, budget, bad input."""
+"""`python -m emotion.infer`: outputs, the budget, stills against streams, the notebook API, bad input."""
 
 import csv
 import json
@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from emotion.config import build
-from emotion.detect import HaarDetector, square_crop
-from emotion.engine import Engine
-from emotion.errors import EmotionError
-from emotion.infer import NOT_JUDGED, OVER_BUDGET, infer
-from emotion.synthetic import CLASSES, draw_face
+from emotion.core.errors import EmotionError
+from emotion.data.synthetic import CLASSES, draw_face
+from emotion.infer import infer
+from emotion.inference.backends import build_engine
+from emotion.inference.budget import NOT_JUDGED, OVER_BUDGET
 
 from conftest import SHARED, make_cfg, run_cli
+from helpers.files import face_video
 
 MEDIA = SHARED / "media"
 needs_media = pytest.mark.skipif(not (MEDIA / "WolfgangLanger_Pexels.mp4").is_file(),
@@ -25,71 +25,6 @@ needs_media = pytest.mark.skipif(not (MEDIA / "WolfgangLanger_Pexels.mp4").is_fi
 def infer_cfg(store, *overrides):
     return make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", "display=false", "output.summary=null",
                      *overrides], config_name="infer")
-
-
-def face_video(path, frames=12, size=96, fps=10.0):
-    rng = np.random.default_rng(0)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (size, size))
-    for i in range(frames):
-        writer.write(draw_face(CLASSES[i % len(CLASSES)], size, rng)[..., ::-1])
-    writer.release()
-    return path
-
-
-def test_square_crop_is_clamped_to_the_frame():
-    frame = np.zeros((100, 200, 3), np.uint8)
-    crop, box = square_crop(frame, (180, 80, 30, 40), margin=0.5)
-    assert box == (140, 40, 60, 60) and crop.shape == (60, 60, 3)
-    crop, box = square_crop(frame, (0, 0, 300, 300), margin=0.1)
-    assert box == (100, 0, 100, 100)  # as centred on the face as the frame allows
-
-
-def test_identities_survive_a_short_loss_and_reset_between_streams():
-    """ByteTrack identities: two faces keep theirs, a face hidden for less than lost_track_s comes back with
-    its own, one hidden longer is a new identity, and reset() forgets everything (a new recording)."""
-    frames = {t: [(0, 0, 20, 20), (60, 0, 20, 20)] for t in range(10)}
-    frames.update({t: [(60, 0, 20, 20)] for t in (4, 5)})  # face A hidden for 2 frames (0.2 s)
-    boxes = iter(frames[t] for t in range(10))
-    engine = Engine(lambda frame: next(boxes), lambda b: np.tile(np.eye(2)[0], (len(b), 1)), ["a", "b"], 8,
-                    lost_track_s=1.0)
-    engine.reset(rate=10)
-    ids = [[f.track_id for f in engine.process(np.zeros((40, 100, 3), np.uint8), t / 10).faces] for t in range(10)]
-    assert ids[0] == [None, None], "a face gets its identity from its second frame"
-    a, b = ids[1]
-    assert a is not None and b is not None and a != b
-    assert ids[4] == [b] and ids[6] == [a, b] and ids[9] == [a, b]
-    engine.detector = lambda frame: [(0, 0, 20, 20)]
-    assert engine.process(np.zeros((40, 100, 3), np.uint8), 3.0).faces[0].track_id is None, "2 s unseen: new face"
-    engine.reset(rate=10)
-    assert engine.tracks.tracker.tracks == [] and engine.boxes == [] and engine.frames == 0
-
-
-def test_smoothing_follows_the_identity():
-    from emotion.tracks import FaceTracks
-
-    tracks = FaceTracks(smoothing=2, lost_track_s=1.0, rate=10)
-    box = [(0, 0, 20, 20)]
-    tracks.identify(box, 0.0)
-    [track] = tracks.identify(box, 0.1)
-    first = tracks.smooth([track], np.array([[1.0, 0.0]]))
-    second = tracks.smooth([track], np.array([[0.0, 1.0]]))
-    np.testing.assert_allclose(first[0], [1.0, 0.0])
-    np.testing.assert_allclose(second[0], [0.5, 0.5])
-    np.testing.assert_allclose(tracks.smooth([None], np.array([[0.0, 1.0]]))[0], [0.0, 1.0])
-
-
-def test_engine_batches_faces_and_times_stages():
-    calls = []
-
-    def classify(batch):
-        calls.append(batch.shape)
-        return np.tile(np.eye(3)[2], (len(batch), 1))
-
-    engine = Engine(lambda frame: [(0, 0, 20, 20), (30, 30, 20, 20)], classify, ["a", "b", "c"], 16)
-    result = engine.process(np.zeros((64, 64, 3), np.uint8))
-    assert calls == [(2, 16, 16, 3)]
-    assert [f.label for f in result.faces] == ["c", "c"]
-    assert result.total_ms >= result.detect_ms + result.classify_ms
 
 
 def test_video_in_csv_video_and_summary_out(store, tmp_path):
@@ -135,8 +70,6 @@ def test_budget_with_too_few_timed_frames_is_not_judged(store, tmp_path, capsys)
 
 def test_stills_are_classified_each_on_its_own(store, tmp_path):
     """A folder of unrelated faces: no tracking, no smoothing across images (the default smoothing is 5)."""
-    from emotion.engine import build_engine
-
     folder = tmp_path / "faces"
     folder.mkdir()
     rng = np.random.default_rng(3)
@@ -229,22 +162,6 @@ def test_cli_strict_budget_exit_code(store, tmp_path):
 
 
 @needs_media
-def test_haar_finds_the_face_in_the_real_clip():
-    detector = build(make_cfg([], config_name="infer").detector, "detector")
-    assert isinstance(detector, HaarDetector)
-    capture = cv2.VideoCapture(str(MEDIA / "WolfgangLanger_Pexels.mp4"))
-    hits = frames = 0
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames += 1
-        hits += bool(detector(frame))
-    assert frames == 472
-    assert hits / frames >= 0.9
-
-
-@needs_media
 def test_no_face_clip_gives_one_empty_row_per_frame(store, tmp_path):
     cfg = infer_cfg(store, f"source={MEDIA / 'no_face.mp4'}", f"output.csv={tmp_path}/f.csv",
                     f"output.summary={tmp_path}/s.json")
@@ -260,5 +177,5 @@ def test_no_face_clip_gives_one_empty_row_per_frame(store, tmp_path):
 def test_config_tree_for_inference():
     for detector in ("haar", "yunet", "none"):
         cfg = make_cfg([f"detector={detector}"], config_name="infer")
-        assert OmegaConf.select(cfg, "detector._target_").startswith("emotion.detect.")
+        assert OmegaConf.select(cfg, "detector._target_").startswith("emotion.inference.detectors.")
     assert make_cfg([], config_name="infer").budget_s == 0.33

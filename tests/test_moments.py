@@ -4,45 +4,24 @@ import csv
 import json
 
 import cv2
-import numpy as np
 import pytest
 
-from emotion.errors import EmotionError
-from emotion.infer import csv_header
+from emotion.core.errors import EmotionError
+from emotion.data.synthetic import CLASSES
 from emotion.moments import moments
-from emotion.synthetic import CLASSES
 
 from conftest import SHARED, make_cfg
+from helpers.files import write_viewer
 
 CLASSES = list(CLASSES)
 MEDIA = SHARED / "media"
 
 
-def write_viewer(path, seconds, bursts, amplitude=0.8, fps=3, noise=0.02, seed=0):
-    """An infer-style CSV: a calm (neutral) viewer, `bursts` = [(start, end, emotion)] of strong reactions."""
-    rng = np.random.default_rng(seed)
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(csv_header(CLASSES))
-        for i in range(seconds * fps):
-            t = i / fps
-            p = np.full(len(CLASSES), 0.02) + rng.uniform(0, noise, len(CLASSES))
-            p[CLASSES.index("neutral")] += 0.8
-            for start, end, emotion in bursts:
-                if start <= t < end:
-                    p[CLASSES.index(emotion)] += amplitude
-                    p[CLASSES.index("neutral")] = 0.05
-            p /= p.sum()
-            label = CLASSES[int(p.argmax())]
-            writer.writerow([i, f"{t:.3f}", 0, 10, 10, 50, 50, label, f"{p.max():.4f}", *[f"{v:.4f}" for v in p],
-                             1, 1, 2])
-    return path
-
-
 def moments_cfg(tmp_path, csvs, *overrides):
     return make_cfg([f"frames_csv=[{','.join(str(c) for c in csvs)}]", f"output_dir={tmp_path}/out",
-                     f"tracking.uri=sqlite:///{tmp_path}/mlflow.db", "duration_s=120", "smooth_s=1",
-                     "segments.reaction_lag_s=0", "segments.top_k=2", *overrides], config_name="moments")
+                     f"tracking.uri=sqlite:///{tmp_path}/mlflow.db", "duration_s=120", "scoring.smooth_s=1",
+                     "scoring.segments.reaction_lag_s=0", "scoring.segments.top_k=2", *overrides],
+                    config_name="moments")
 
 
 def test_planted_reactions_are_found_exactly(tmp_path):
@@ -61,16 +40,16 @@ def test_planted_reactions_are_found_exactly(tmp_path):
 
 def test_reaction_lag_shifts_segments_earlier(tmp_path):
     csvs = [write_viewer(tmp_path / f"v{i}.csv", 120, [(30, 35, "fear")], seed=i) for i in range(2)]
-    result = moments(moments_cfg(tmp_path, csvs, "segments.reaction_lag_s=2", "segments.top_k=1"))
+    result = moments(moments_cfg(tmp_path, csvs, "scoring.segments.reaction_lag_s=2", "scoring.segments.top_k=1"))
     assert [(m["start_s"], m["end_s"]) for m in result["moments"]] == [(28, 33)]
 
 
 def test_minimum_gap_keeps_segments_apart(tmp_path):
     bursts = [(30, 35, "fear"), (37, 41, "fear")]
     csvs = [write_viewer(tmp_path / f"v{i}.csv", 120, bursts, seed=i) for i in range(2)]
-    close = moments(moments_cfg(tmp_path, csvs, "segments.min_gap_s=1"))["moments"]
+    close = moments(moments_cfg(tmp_path, csvs, "scoring.segments.min_gap_s=1"))["moments"]
     assert [(m["start_s"], m["end_s"]) for m in close] == [(30, 35), (37, 41)]
-    apart = moments(moments_cfg(tmp_path, csvs, "segments.min_gap_s=5"))["moments"]
+    apart = moments(moments_cfg(tmp_path, csvs, "scoring.segments.min_gap_s=5"))["moments"]
     assert apart[0]["start_s"] == 30
     assert all(b["start_s"] - a["end_s"] >= 5 for a, b in zip(apart, apart[1:]))
 
@@ -80,14 +59,14 @@ def test_one_loud_viewer_does_not_decide(tmp_path):
                         amplitude=3.0, seed=1)
     quiet = [write_viewer(tmp_path / f"q{i}.csv", 120, [(45, 49, "happy")], amplitude=0.25, seed=2 + i)
              for i in range(2)]
-    result = moments(moments_cfg(tmp_path, [loud, *quiet], "segments.top_k=1"))
+    result = moments(moments_cfg(tmp_path, [loud, *quiet], "scoring.segments.top_k=1"))
     assert [(m["start_s"], m["end_s"]) for m in result["moments"]] == [(45, 49)]
 
 
 def test_budget_limits_the_trailer(tmp_path):
     bursts = [(10, 20, "happy"), (40, 50, "happy"), (80, 90, "happy")]
     csvs = [write_viewer(tmp_path / f"v{i}.csv", 120, bursts, seed=i) for i in range(2)]
-    result = moments(moments_cfg(tmp_path, csvs, "segments.top_k=3", "segments.budget_s=15"))
+    result = moments(moments_cfg(tmp_path, csvs, "scoring.segments.top_k=3", "scoring.segments.budget_s=15"))
     assert result["trailer_s"] <= 15
 
 
@@ -96,14 +75,14 @@ def test_bad_recordings_are_left_out(tmp_path, caplog):
     late = write_viewer(tmp_path / "late.csv", 60, [(5, 8, "happy")])
     manifest = tmp_path / "viewers.csv"
     manifest.write_text("viewer,path,offset_s\nghost,missing.mp4,0\n")
-    cfg = moments_cfg(tmp_path, [good], f"manifest={manifest}", "segments.top_k=1")
+    cfg = moments_cfg(tmp_path, [good], f"manifest={manifest}", "scoring.segments.top_k=1")
     result = moments(cfg)
     assert result["viewers"] == ["good#0"] and "recording not found" in caplog.text
     assert {"viewer": "ghost", "reason": f"recording not found: {tmp_path / 'missing.mp4'}"} in result["left_out"]
     with pytest.raises(EmotionError, match="nothing to score"):
         moments(moments_cfg(tmp_path, [tmp_path / "absent.csv"]))
     # A recording placed entirely after the episode's end is left out, the rest go on.
-    shifted = moments_cfg(tmp_path, [good, late], "segments.top_k=1")
+    shifted = moments_cfg(tmp_path, [good, late], "scoring.segments.top_k=1")
     assert set(moments(shifted)["viewers"]) == {"good#0", "late#0"}
 
 
@@ -112,7 +91,8 @@ def test_real_clips_end_to_end(store, tmp_path):
     episode = MEDIA / "WolfgangLanger_Pexels.mp4"
     cfg = make_cfg([f"recordings=[{episode},{MEDIA / 'single_face.mp4'},{MEDIA / 'no_face.mp4'}]",
                     f"episode={episode}", f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db",
-                    "segments.min_len_s=2", "segments.max_len_s=4", "segments.min_gap_s=1"], config_name="moments")
+                    "scoring.segments.min_len_s=2", "scoring.segments.max_len_s=4", "scoring.segments.min_gap_s=1"],
+                   config_name="moments")
     result = moments(cfg)
     out = tmp_path / "out"
     assert {"timeline.csv", "timeline.png", "moments.json", "trailer.mp4", "report.html"} <= {p.name for p in

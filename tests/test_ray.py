@@ -10,6 +10,7 @@ import pytest
 from emotion.moments import moments
 
 from conftest import TINY, isolated, make_cfg, run_cli
+from helpers.files import face_video
 
 pytest.importorskip("ray", reason="Ray is the optional extra: pip install -e '.[ray]'")
 pytestmark = pytest.mark.slow
@@ -20,11 +21,10 @@ def without_timings(path):
 
 
 def test_moments_on_ray_give_the_local_result(store, tmp_path):
-    from test_infer import face_video
-
     recordings = [face_video(tmp_path / f"viewer{i}.mp4", frames=30, fps=10.0) for i in range(2)]
     common = [f"recordings=[{','.join(map(str, recordings))}]", "detector=none", "engine=keras", "duration_s=3",
-              f"tracking.uri=sqlite:///{store}/mlflow.db", "segments.min_len_s=1", "segments.min_gap_s=0"]
+              f"tracking.uri=sqlite:///{store}/mlflow.db", "scoring.segments.min_len_s=1",
+              "scoring.segments.min_gap_s=0"]
     local = moments(make_cfg([*common, f"output_dir={tmp_path}/local"], config_name="moments"))
     on_ray = moments(make_cfg([*common, f"output_dir={tmp_path}/ray", "executor=ray", "executor.workers=2",
                                "executor.num_cpus=2"], config_name="moments"))

@@ -11,13 +11,14 @@ import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
-from emotion.errors import EmotionError
-from emotion.synthetic import CLASSES
-from emotion.tracking import CHAMPION, RUN_KEY
+from emotion.core.errors import EmotionError
+from emotion.data.synthetic import CLASSES
+from emotion.tracking.identity import RUN_KEY
+from emotion.tracking.registry import CHAMPION
 from emotion.train import train
 
 from conftest import SMALL, TINY, isolated, make_cfg, run_cli
-from test_data import write_skillbox
+from helpers.files import write_skillbox
 
 
 def runs(workdir, experiment="quickstart"):

@@ -37,19 +37,19 @@ SETTINGS = {
 def measure(root: str, overrides: list[str], warmup: int, steps: int) -> dict:
     import keras
 
-    from emotion.augment import make_augment
-    from emotion.config import build, compose_config
-    from emotion.model import build_model
-    from emotion.pipeline import to_dataset
-    from emotion.runtime import configure
-    from emotion.schedule import compile_stage
+    from emotion.core.config import build, compose_config, with_values
+    from emotion.data.augment import make_augment
+    from emotion.data.pipeline import to_dataset
+    from emotion.model.assemble import build_model
+    from emotion.training.runtime import apply_runtime
+    from emotion.training.schedule import compile_stage
 
     cfg = compose_config("train", ["experiment=ferplus_cpu", f"data.root={root}", "runtime.precision=float32",
                                    *overrides])
-    _, threads = configure(cfg.runtime)
-    data = build(cfg.data, "data", cache_dir=cfg.paths.cache_dir)
+    _, threads = apply_runtime(cfg.runtime)
+    data = build(cfg.data, "data")
     batch = int(cfg.schedule.batch_size)
-    cfg.schedule.steps_per_epoch = -(-len(data.splits["train"]) // batch)
+    cfg = with_values(cfg, {"schedule": {"steps_per_epoch": -(-len(data.splits["train"]) // batch)}})
     model, _ = build_model(cfg.backbone, cfg.head, len(data.classes), cfg.paths.cache_dir)
     stage = next(iter(s for s in cfg.schedule.stages.values() if s.epochs))
     compile_stage(model, stage, cfg.schedule, cfg.runtime.jit_compile)

@@ -10,9 +10,9 @@ __all__ = ["EmotionOnCamera", "emotion_on_camera"]
 
 
 def __getattr__(name):
-    # Lazy: `import emotion` must not pull in TensorFlow.
+    # Imported here: `import emotion` must not pull in TensorFlow, MLflow or OpenCV.
     if name in __all__:
-        from emotion import camera
+        from emotion.inference import camera
 
         return getattr(camera, name)
     raise AttributeError(f"module 'emotion' has no attribute {name!r}")

@@ -16,13 +16,16 @@ from dataclasses import fields, is_dataclass
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from emotion.errors import EmotionError
-from emotion.schema.groups import DATA, DETECTORS
+from emotion.core.errors import EmotionError
+from emotion.schema.data import DATA
+from emotion.schema.inference import DETECTORS
 from emotion.schema.roots import ROOTS
+from emotion.schema.screening import EXECUTORS
 
 # Keras metrics of the selection split that a checkpoint or early stopping can watch.
 MONITORS = ("val_accuracy", "val_loss", "val_macro_f1")
-OPTION_SCHEMAS = {"data": DATA, "detector": DETECTORS}
+# Groups whose options build different things: (the key that names the option, {its value: schema}).
+OPTION_SCHEMAS = {"data": ("_target_", DATA), "detector": ("_target_", DETECTORS), "executor": ("kind", EXECUTORS)}
 
 
 def _problem(e: OmegaConfBaseException, prefix: str = "") -> EmotionError:
@@ -105,9 +108,10 @@ def _rules(cfg: DictConfig, root: str) -> None:
             raise EmotionError("config: schedule.stages: every stage has 0 epochs, nothing would train")
     if root == "infer" and cfg.display not in ("auto", True, False):
         raise EmotionError(f"config: display must be auto, true or false, got {cfg.display!r}")
-    if root == "moments" and cfg.segments.min_len_s > cfg.segments.max_len_s:
-        raise EmotionError(f"config: segments.min_len_s {cfg.segments.min_len_s} is above segments.max_len_s "
-                           f"{cfg.segments.max_len_s}")
+    segments = cfg.scoring.segments if root == "moments" else None
+    if segments is not None and segments.min_len_s > segments.max_len_s:
+        raise EmotionError(f"config: scoring.segments.min_len_s {segments.min_len_s} is above "
+                           f"scoring.segments.max_len_s {segments.max_len_s}")
 
 
 def validate(cfg: DictConfig, root: str) -> None:
@@ -115,12 +119,12 @@ def validate(cfg: DictConfig, root: str) -> None:
     schema = ROOTS[root]
     _merge(schema, cfg)
     names = {f.name for f in fields(schema)}
-    for group, options in OPTION_SCHEMAS.items():
+    for group, (key, options) in OPTION_SCHEMAS.items():
         if group not in names or cfg.get(group) is None:
             continue
-        target = cfg[group].get("_target_")
+        target = cfg[group].get(key)
         if target not in options:
-            raise EmotionError(f"config: {group}._target_ {target!r} is not one of {', '.join(options)}")
+            raise EmotionError(f"config: {group}.{key} {target!r} is not one of {', '.join(options)}")
         _merge(options[target], cfg[group], group)
         _check_ranges(options[target], cfg[group], group)
     missing = next(_missing(cfg), None)

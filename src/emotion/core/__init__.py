@@ -1,0 +1,1 @@
+"""What every part shares: config composition, the command-line start, errors, the image contract, remote files."""

@@ -1,0 +1,1 @@
+"""The emotion model: backbones, their pretrained weights, the preprocessing layer, heads, and their assembly."""

@@ -1,0 +1,119 @@
+"""The review page, what the people who choose trailers look at.
+
+`report.html` is one self-contained file (opens from disk: no server, no
+internet): the per-second timeline of every emotion and of the score as inline
+SVG, each moment with a strip of thumbnails from the episode, its time range,
+score, dominant emotion and the viewers reacting, and a player for the trailer
+(embedded when small enough). Clicking a moment plays it in the trailer.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+COLOURS = {"anger": "#d62728", "contempt": "#8c564b", "disgust": "#2ca02c", "fear": "#9467bd", "happy": "#ff7f0e",
+           "neutral": "#7f7f7f", "sad": "#1f77b4", "surprise": "#e377c2", "uncertain": "#bcbd22"}
+WIDTH, EMOTION_H, SCORE_H, PAD = 960, 220, 110, 36
+
+
+def _polyline(values: np.ndarray, top: float, height: float, scale: float, colour: str, width: float = 1.5) -> str:
+    x = PAD + np.arange(len(values)) * (WIDTH - 2 * PAD) / max(len(values) - 1, 1)
+    y = top + height - np.nan_to_num(values) / scale * height
+    points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
+    return f'<polyline fill="none" stroke="{colour}" stroke-width="{width}" points="{points}"/>'
+
+
+def timeline_svg(shares: np.ndarray, classes: list[str], score: np.ndarray, moments: list[dict]) -> str:
+    seconds = len(score)
+    span = (WIDTH - 2 * PAD) / max(seconds - 1, 1)
+    height = EMOTION_H + SCORE_H + 3 * PAD
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+             f'aria-label="timeline of emotions and score">']
+    for i, m in enumerate(moments):
+        x = PAD + m["start_s"] * span
+        parts.append(f'<rect class="moment-span" data-moment="{i}" x="{x:.1f}" y="{PAD / 2}" '
+                     f'width="{max((m["end_s"] - m["start_s"]) * span, 1):.1f}" height="{height - PAD}" '
+                     f'fill="#ffd27f" opacity="0.45"/>')
+    for k, name in enumerate(classes):
+        parts.append(_polyline(shares[:, k], PAD, EMOTION_H, 1.0, COLOURS.get(name, "#000")))
+    score_top = EMOTION_H + 2 * PAD
+    parts.append(_polyline(score, score_top, SCORE_H, max(float(np.nanmax(score)), 1e-9), "#000", 2.0))
+    parts.append(f'<text x="{PAD}" y="{PAD - 8}" font-size="12">mean emotion share per second (0-1)</text>')
+    parts.append(f'<text x="{PAD}" y="{score_top - 8}" font-size="12">spectacle score</text>')
+    for t in range(0, seconds, max(1, seconds // 10)):
+        parts.append(f'<text x="{PAD + t * span:.1f}" y="{height - 6}" font-size="11" text-anchor="middle">'
+                     f'{t // 60}:{t % 60:02d}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _jpeg(image: np.ndarray) -> str:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return "data:image/jpeg;base64," + base64.b64encode(data.tobytes()).decode() if ok else ""
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds) // 60}:{seconds % 60:05.2f}"
+
+
+def write_report(path: Path, timeline: dict, classes: list[str], moments: list[dict], thumbnails: list[list],
+                 trailer: Path | None, embed_trailer_mb: float) -> Path:
+    """The review page; `thumbnails[i]` are the BGR frames shown for moment i."""
+    legend = "".join(f'<span class="key" style="border-color:{COLOURS.get(c, "#000")}">{html.escape(c)}</span>'
+                     for c in classes)
+    offsets = np.cumsum([0.0] + [m["end_s"] - m["start_s"] for m in moments])
+    cards = []
+    for i, m in enumerate(moments):
+        strip = "".join(f'<img alt="frame of moment {i + 1}" src="{_jpeg(frame)}">' for frame in thumbnails[i])
+        who = ", ".join(html.escape(v) for v in m.get("reacting", [])) or "none"
+        cards.append(
+            f'<section class="moment" id="moment-{i + 1}" data-offset="{offsets[i]:.3f}">'
+            f'<h3>Moment {i + 1}: {_clock(m["start_s"])} to {_clock(m["end_s"])}</h3>'
+            f'<p><b>score</b> {m["score"]:.3f} &middot; <b>dominant emotion</b> '
+            f'{html.escape(str(m.get("dominant_emotion") or "none"))} &middot; <b>viewers reacting</b> '
+            f'{m.get("viewers_reacting", 0)} ({who})</p><div class="strip">{strip}</div></section>')
+    player = "<p>No trailer: no episode video was given.</p>"
+    if trailer is not None and trailer.is_file():
+        small = trailer.stat().st_size <= embed_trailer_mb * 2**20
+        source = ("data:video/mp4;base64," + base64.b64encode(trailer.read_bytes()).decode()) if small \
+            else html.escape(trailer.name)
+        player = f'<video id="trailer" controls preload="metadata" src="{source}"></video>'
+    summary = {"moments": len(moments), "trailer_s": float(offsets[-1])}
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Trailer moments</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }}
+svg {{ width: 100%; height: auto; border: 1px solid #ddd; }}
+.key {{ border-left: 14px solid; padding: 0 8px 0 4px; margin-right: 6px; font-size: 13px; }}
+.moment {{ border: 1px solid #ddd; border-radius: 6px; padding: 0.5em 1em; margin: 1em 0; cursor: pointer; }}
+.moment:hover {{ background: #fff7e6; }}
+.strip img {{ height: 90px; margin-right: 4px; }}
+video {{ width: 100%; max-height: 480px; background: #000; }}
+</style></head>
+<body>
+<h1>Trailer moments</h1>
+<p id="summary" data-summary='{json.dumps(summary)}'>{len(moments)} moments, trailer {offsets[-1]:.1f} s.
+Click a moment to play it in the trailer.</p>
+<h2>Timeline</h2><p>{legend}</p>
+{timeline_svg(timeline["shares"], classes, timeline["score"], moments)}
+<h2>Trailer</h2>{player}
+<h2>Moments</h2>{"".join(cards) or "<p>No moment stood out.</p>"}
+<script>
+document.querySelectorAll(".moment").forEach(function (card) {{
+  card.addEventListener("click", function () {{
+    var video = document.getElementById("trailer");
+    if (video) {{ video.currentTime = parseFloat(card.dataset.offset); video.play().catch(function () {{}}); }}
+  }});
+}});
+document.body.dataset.ready = "yes";
+</script>
+</body></html>
+"""
+    path.write_text(page)
+    return path

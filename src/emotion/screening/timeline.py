@@ -1,0 +1,41 @@
+"""The episode's timeline as files: `timeline.csv` (per second: each emotion's cross-viewer mean, the score,
+the viewers present) and `timeline.png`."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend that needs no display
+import numpy as np  # noqa: E402
+
+
+def write_timeline(path: Path, timeline: dict, classes: list[str]) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["second", *classes, "score", "viewers_present"])
+        for s, (shares, score, present) in enumerate(zip(timeline["shares"], timeline["score"],
+                                                         timeline["present"])):
+            writer.writerow([s, *[f"{v:.4f}" if not np.isnan(v) else "" for v in shares], f"{score:.4f}",
+                             int(present)])
+
+
+def plot_timeline(shares: np.ndarray, classes: list[str], score: np.ndarray, moments: list[dict], path: Path) -> None:
+    seconds = np.arange(len(score))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6), sharex=True, height_ratios=[2, 1])
+    top.stackplot(seconds, np.nan_to_num(shares).T, labels=classes, alpha=0.85)
+    top.set_ylabel("mean emotion share")
+    top.legend(loc="upper left", ncol=len(classes), fontsize=7)
+    bottom.plot(seconds, score, color="black")
+    bottom.set_ylabel("spectacle score")
+    bottom.set_xlabel("episode time (s)")
+    for m in moments:
+        bottom.axvspan(m["start_s"], m["end_s"], color="orange", alpha=0.3)
+        for edge in (m["start_s"], m["end_s"]):
+            top.axvline(edge, color="black", linestyle="--", linewidth=0.8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

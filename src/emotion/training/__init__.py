@@ -1,0 +1,1 @@
+"""Training: the TensorFlow runtime of a run, the staged schedule that resumes, debug shrinking."""
