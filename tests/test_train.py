@@ -165,6 +165,7 @@ def test_killed_run_resumes_from_the_last_epoch(workdir):
     assert run.data.tags[RUN_KEY]
 
 
+@pytest.mark.slow
 def test_course_layout_trains_and_writes_the_kaggle_submission(workdir):
     root = write_skillbox(workdir / "skillbox")
     (root / "train" / "sad" / "3.jpg").write_bytes(b"truncated")  # an unreadable image is skipped, not fatal
@@ -185,3 +186,22 @@ def test_course_layout_trains_and_writes_the_kaggle_submission(workdir):
     assert mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/submission_unreadable.json") == {
         "unreadable": ["test_kaggle/1.jpg"]}
     assert MlflowClient().get_model_version_by_alias("emotion-skillbox", CHAMPION)
+
+
+def test_an_override_holding_an_interpolation_names_the_run_unresolved():
+    """`${steps:1}` resolves only once the runner knows the data; naming the run must not resolve it."""
+    from hydra import compose, initialize_config_module
+    from hydra.core.hydra_config import HydraConfig
+
+    from emotion.tracking.identity import run_name
+    from emotion.tracking.sweep import OVERRIDES_TAG, trial_tags
+
+    warmup = "schedule.stages.scratch.optimizer.learning_rate.warmup_steps=${steps:1}"
+    with initialize_config_module("emotion.conf", version_base="1.3"):
+        cfg = compose("train", overrides=["schedule=scratch", warmup], return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    try:
+        assert run_name() == f"{warmup},schedule=scratch"
+        assert trial_tags()[OVERRIDES_TAG] == f"schedule=scratch\n{warmup}"
+    finally:
+        HydraConfig.instance().cfg = None

@@ -46,7 +46,7 @@ def measure(root: str, overrides: list[str], warmup: int, steps: int) -> dict:
 
     cfg = compose_config("train", ["experiment=ferplus_cpu", f"data.root={root}", "runtime.precision=float32",
                                    *overrides])
-    _, threads = apply_runtime(cfg.runtime)
+    _, effective = apply_runtime(cfg.runtime)
     data = build(cfg.data, "data")
     batch = int(cfg.schedule.batch_size)
     cfg = with_values(cfg, {"schedule": {"steps_per_epoch": -(-len(data.splits["train"]) // batch)}})
@@ -73,7 +73,8 @@ def measure(root: str, overrides: list[str], warmup: int, steps: int) -> dict:
     model.fit(train, steps_per_epoch=warmup + steps, epochs=1, verbose=0, callbacks=[Timer()])
     step = float(np.median(step_times[warmup:]))
     steps_per_epoch = cfg.schedule.steps_per_epoch
-    return {"overrides": overrides, "batch_size": batch, "threads": threads, "step_ms": round(step * 1000, 1),
+    return {"overrides": overrides, "batch_size": batch, "threads": effective["intra_op_threads"],
+            "precision": effective["precision"], "step_ms": round(step * 1000, 1),
             "pipeline_ms_per_batch": round(pipeline_s * 1000, 1), "steps_per_epoch": steps_per_epoch,
             "s_per_epoch": round(step * steps_per_epoch, 1)}
 

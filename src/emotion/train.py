@@ -7,23 +7,14 @@ split, when the data has one, is evaluated once at the end and only reported.
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import tempfile
 from pathlib import Path
 
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from emotion.core.cli import entry_point
-
-log = logging.getLogger("emotion.train")
-
-
-def run_name() -> str | None:
-    if not HydraConfig.initialized():
-        return None
-    return HydraConfig.get().job.override_dirname or "defaults"
+from emotion.core.outputs import ensure_folder
 
 
 def train(cfg: DictConfig) -> float:
@@ -33,10 +24,13 @@ def train(cfg: DictConfig) -> float:
 
     from emotion.core.config import build, with_values
     from emotion.evaluation.plots import plot_history
+    from emotion.evaluation.prior_shift import select_prior_shift
     from emotion.evaluation.reports import SELECTION, TEST, assess_splits
     from emotion.evaluation.submission import write_submission
-    from emotion.inference.classifiers import keras_classifier, with_mirror
+    from emotion.inference.classifiers import evaluator
     from emotion.model.assemble import build_model, float32_copy
+    from emotion.model.prior import with_prior_shift
+    from emotion.tracking.identity import run_name
     from emotion.tracking.registry import log_model, promote
     from emotion.tracking.runs import log_config, log_data, tracked_run
     from emotion.training.debug import shrunk_data, shrunk_stages
@@ -47,23 +41,25 @@ def train(cfg: DictConfig) -> float:
     if cfg.get("debug"):
         data = shrunk_data(data, cfg.debug, cfg.schedule.batch_size)
         cfg = with_values(cfg, {"schedule": {"stages": shrunk_stages(cfg.schedule.stages, cfg.debug)}})
-    strategy, threads = apply_runtime(cfg.runtime)
+    strategy, effective = apply_runtime(cfg.runtime)
     steps = steps_per_epoch(data, cfg.schedule.batch_size, strategy.num_replicas_in_sync)
     cfg = with_values(cfg, {"schedule": {"steps_per_epoch": steps}})
     with strategy.scope():
         model, weights = build_model(cfg.backbone, cfg.head, len(data.classes), cfg.paths.cache_dir)
     size = cfg.backbone.input_size
-    checkpoints = Path(cfg.paths.checkpoint_dir)
+    checkpoints = ensure_folder(cfg.paths.checkpoint_dir)  # a storage fault here leaves no MLflow run behind
     with tracked_run(cfg, run_name()) as (run, resumed):
         if not resumed:
             log_config(cfg)
             log_data(data)
         mlflow.set_tags({**{f"backbone.{k}": v for k, v in weights.items()},
-                         **{f"runtime.effective_{k}_threads": v for k, v in threads.items()}})
+                         **{f"runtime.effective_{k}": v for k, v in effective.items()}})
         history = fit(model, data, size, cfg.schedule, cfg.augment, cfg.runtime, cfg.callbacks,
                       checkpoints / run.info.run_id, run.info.run_id, strategy)
         model = float32_copy(model)
-        classify = with_mirror(keras_classifier(model)) if cfg.eval.tta_flip else keras_classifier(model)
+        tau, weights = select_prior_shift(evaluator(model, cfg.eval.tta_flip), data, size, cfg.eval)
+        model = with_prior_shift(model, weights) if tau else model
+        classify = evaluator(model, cfg.eval.tta_flip)
         reports = assess_splits(classify, data, size, cfg.eval)
         if history:
             with tempfile.TemporaryDirectory() as tmp:

@@ -84,6 +84,7 @@ def test_recipe_composes():
     assert cfg.tracking.model_name == "emotion-ferplus" and cfg.eval.tta_flip
 
 
+@pytest.mark.slow
 def test_train_and_evaluate_on_a_tiny_ferplus(workdir):
     root = write_ferplus(workdir / "ferplus", splits=("FER2013Train", "FER2013Valid", "FER2013Test"))
     train(make_cfg(["experiment=ferplus_cpu", f"data.root={root}", "schedule.stages.scratch.epochs=1",

@@ -18,6 +18,17 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def cpu_flags() -> set[str]:
+    """The instruction-set flags of this machine's CPU (Linux /proc/cpuinfo; empty elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
 def seconds_since_process_start() -> float:
     """Wall time since this process was created (Linux /proc), else since this module loaded."""
     try:

@@ -55,7 +55,7 @@ def _geometric(cfg: DictConfig) -> bool:
 
 def make_augment(cfg: DictConfig) -> Callable[[tf.Tensor], tf.Tensor] | None:
     """A function on float32 batches (B, H, W, C) in [0, 255], or None when all is off."""
-    if not (_geometric(cfg) or cfg.horizontal_flip or cfg.brightness or cfg.contrast):
+    if not (_geometric(cfg) or cfg.horizontal_flip or cfg.brightness or cfg.contrast or cfg.erase):
         return None
 
     def augment(images: tf.Tensor) -> tf.Tensor:
@@ -76,6 +76,29 @@ def make_augment(cfg: DictConfig) -> Callable[[tf.Tensor], tf.Tensor] | None:
         if cfg.contrast:
             mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
             images = (images - mean) * _uniform((batch, 1, 1, 1), 1 - cfg.contrast, 1 + cfg.contrast) + mean
-        return tf.clip_by_value(images, 0.0, 255.0)
+        images = tf.clip_by_value(images, 0.0, 255.0)
+        if cfg.erase:
+            images = erase(images, cfg.erase, cfg.erase_area)
+        return images
 
     return augment
+
+
+def erase(images: tf.Tensor, probability: float, area) -> tf.Tensor:
+    """Random erasing (Zhong et al., 2020): with `probability`, a rectangle covering a share of the image drawn
+    from `area` (aspect ratio log-uniform in [0.3, 3.3]) is filled with uniform noise in [0, 255]."""
+    shape = tf.shape(images)
+    batch, height, width = shape[0], tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
+    share = _uniform((batch,), area[0], area[1])
+    ratio = tf.exp(_uniform((batch,), math.log(0.3), math.log(3.3)))
+    h = tf.minimum(tf.sqrt(share * height * width * ratio), height)
+    w = tf.minimum(tf.sqrt(share * height * width / ratio), width)
+    top, left = _uniform((batch,), 0, 1) * (height - h), _uniform((batch,), 0, 1) * (width - w)
+    rows = tf.range(height)[None, :, None]
+    cols = tf.range(width)[None, None, :]
+    inside = ((rows >= top[:, None, None]) & (rows < (top + h)[:, None, None])
+              & (cols >= left[:, None, None]) & (cols < (left + w)[:, None, None]))
+    chosen = (_uniform((batch,), 0, 1) < probability)[:, None, None]
+    mask = tf.cast(inside & chosen, images.dtype)[..., None]
+    noise = tf.random.uniform(shape, 0.0, 255.0, dtype=images.dtype)
+    return images * (1 - mask) + noise * mask

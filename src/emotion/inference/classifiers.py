@@ -27,3 +27,9 @@ def keras_classifier(model) -> Classify:
     call = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
                        input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32)])
     return lambda batch: call(tf.convert_to_tensor(batch, tf.float32)).numpy()
+
+
+def evaluator(model, tta_flip: bool) -> Classify:
+    """How a trained Keras model is judged: its compiled call, averaged with the mirrored face under `tta_flip`."""
+    classify = keras_classifier(model)
+    return with_mirror(classify) if tta_flip else classify

@@ -31,6 +31,8 @@ class Augment:
     brightness: list[float] | None = MISSING
     contrast: float = bounded(**FRACTION)
     fill_mode: FillMode = MISSING
+    erase: float = bounded(ge=0.0, le=1.0)
+    erase_area: list[float] = MISSING
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Backbone:
     cut_layer: str | None = MISSING
     freeze_bn: bool = MISSING
     weights: RemoteFile | None = MISSING
+    pretrained: bool = MISSING
 
 
 @dataclass
@@ -63,6 +66,7 @@ class Schedule:
     steps_per_epoch: int | None = MISSING
     label_smoothing: float = bounded(**FRACTION)
     class_weight: ClassWeight | None = MISSING
+    ema_momentum: float | None = bounded(gt=0.0, lt=1.0)
     verbose: int = bounded(ge=0, le=2)
     monitor: str = MISSING
     monitor_mode: Mode = MISSING
@@ -90,6 +94,8 @@ class Eval:
     batch_size: int = bounded(ge=1)
     tta_flip: bool = MISSING
     bootstrap: int = bounded(ge=0)
+    prior_shift: list[float] = MISSING
+    prior_shift_max_drop: float = bounded(ge=0.0)
 
 
 @dataclass

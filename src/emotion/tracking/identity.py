@@ -6,6 +6,7 @@ import hashlib
 import subprocess
 from pathlib import Path
 
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 RUN_KEY = "emotion.run_key"
@@ -47,3 +48,16 @@ def code_version() -> str:
         digest.update(path.relative_to(PACKAGE).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def run_name() -> str | None:
+    """The run's name in MLflow: the command line's overrides, without those that say where things go.
+
+    Read unresolved: an override may hold an interpolation of the training config (`${steps:1}`).
+    """
+    if not HydraConfig.initialized():
+        return None
+    hydra = HydraConfig.get()
+    overrides = OmegaConf.to_container(hydra.overrides.task, resolve=False)
+    excluded = set(hydra.job.config.override_dirname.exclude_keys)
+    return ",".join(sorted(o for o in overrides if o.split("=", 1)[0] not in excluded)) or "defaults"

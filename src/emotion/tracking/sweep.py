@@ -18,7 +18,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from mlflow.tracking import MlflowClient
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from emotion.tracking.store import connect
 
@@ -34,7 +34,8 @@ def trial_tags() -> dict[str, str]:
     if not HydraConfig.initialized():
         return {}
     hydra = HydraConfig.get()
-    tags = {OVERRIDES_TAG: "\n".join(hydra.overrides.task)}
+    # Unresolved: an override may hold an interpolation of the training config (`${steps:1}`).
+    tags = {OVERRIDES_TAG: "\n".join(OmegaConf.to_container(hydra.overrides.task, resolve=False))}
     if hydra.mode != RunMode.MULTIRUN:
         return tags
     sweep = str(hydra.sweep.dir)

@@ -8,24 +8,37 @@ import keras
 import tensorflow as tf
 from omegaconf import DictConfig
 
+from emotion.core.process import cpu_flags
 from emotion.core.threads import set_threads
+
+# CPU instructions that compute bfloat16 natively; without them TensorFlow emulates it, many times slower.
+BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
 
 log = logging.getLogger(__name__)
 
 
 def apply_runtime(cfg: DictConfig):
-    """Threads, seed, precision policy and distribution strategy for training; returns the strategy."""
+    """Threads, seed, precision policy and distribution strategy for training.
+
+    Returns (the strategy, what really applies: `intra_op_threads`, `inter_op_threads`, `precision`).
+    """
     threads = set_threads(cfg.threads.intra_op, cfg.threads.inter_op)
     split_cpu(int(cfg.cpu_devices))
     keras.utils.set_random_seed(int(cfg.seed))
     policy = cfg.precision
-    if policy == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
+    gpus = tf.config.list_physical_devices("GPU")
+    if policy == "mixed_float16" and not gpus:
         log.warning("mixed_float16 needs a GPU; training in float32")
         policy = "float32"
+    if policy == "mixed_bfloat16" and not gpus and not BF16_CPU_FLAGS & cpu_flags():
+        log.warning("mixed_bfloat16: this CPU has no bfloat16 instructions (%s), where TensorFlow emulates them "
+                    "many times slower; training in float32", " or ".join(sorted(BF16_CPU_FLAGS)))
+        policy = "float32"
     keras.mixed_precision.set_global_policy(policy)
-    log.info("runtime: %s, %d intra-op / %d inter-op threads, %s strategy", cfg.precision, threads["intra_op"],
+    log.info("runtime: %s, %d intra-op / %d inter-op threads, %s strategy", policy, threads["intra_op"],
              threads["inter_op"], cfg.strategy)
-    return strategy(cfg.strategy), threads
+    effective = {f"{k}_threads": v for k, v in threads.items()}
+    return strategy(cfg.strategy), {**effective, "precision": policy}
 
 
 def split_cpu(devices: int) -> None:

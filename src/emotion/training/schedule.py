@@ -21,6 +21,7 @@ import tensorflow as tf
 from omegaconf import DictConfig
 
 from emotion.core.config import build
+from emotion.core.outputs import write_text
 from emotion.model.assemble import BACKBONE
 from emotion.model.backbones import set_trainable_from
 
@@ -28,13 +29,14 @@ log = logging.getLogger(__name__)
 
 
 def class_weights(targets: np.ndarray, mode: str | None) -> dict[int, float] | None:
-    """`balanced`: n / (k * n_c), as scikit-learn, for the classes present."""
+    """`balanced`: n / (k * n_c), as scikit-learn, for the classes present; `sqrt`: its square root, a
+    milder push towards the rare classes."""
     if not mode:
         return None
     counts = np.bincount(targets.argmax(axis=1), minlength=targets.shape[1])
     present = counts > 0
     weights = np.where(present, len(targets) / (present.sum() * np.maximum(counts, 1)), 0.0)
-    return {i: float(w) for i, w in enumerate(weights)}
+    return {i: float(np.sqrt(w) if mode == "sqrt" else w) for i, w in enumerate(weights)}
 
 
 class _State:
@@ -49,7 +51,7 @@ class _State:
         self.save()
 
     def save(self):
-        self.path.write_text(json.dumps(self.data, indent=1))
+        write_text(self.path, json.dumps(self.data, indent=1))
 
 
 def _better(value: float, best: float | None, mode: str) -> bool:
@@ -65,8 +67,9 @@ def load_model_weights(model: keras.Model, path: Path) -> None:
 
 def compile_stage(model: keras.Model, stage: DictConfig, cfg: DictConfig, jit_compile: bool = False):
     unfrozen = set_trainable_from(model.get_layer(BACKBONE), stage.get("backbone_trainable_from"))
+    ema = {"use_ema": True, "ema_momentum": float(cfg.ema_momentum)} if cfg.ema_momentum else {}
     model.compile(
-        optimizer=build(stage.optimizer, "optimizer"),
+        optimizer=build(stage.optimizer, "optimizer", **ema),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=float(cfg.label_smoothing)),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy"),
                  keras.metrics.F1Score(average="macro", name="macro_f1")],
@@ -119,6 +122,9 @@ def fit_stages(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset,
 
         callbacks = [
             keras.callbacks.BackupAndRestore(str(checkpoint_dir / f"backup_{name}")),
+            # After the backup (which keeps the weights that train), before the checkpoint and the validation
+            # metric: with an EMA of the weights, what is judged and kept is the average.
+            *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if cfg.ema_momentum else []),
             keras.callbacks.ModelCheckpoint(
                 str(best_path), monitor=cfg.monitor, mode=mode, save_best_only=True,
                 save_weights_only=True, initial_value_threshold=state.data["best"],
