@@ -10,10 +10,12 @@ and 2 threads:
 
 1. notebook: Haar (scale 1.3, 5 neighbours) on the full frame, each face resized
    to 224 and sent alone through `model.predict`;
-2. ours-keras: our engine (tuned Haar on a downscaled gray frame, one batch, a
+2. ours-keras: our engine (the default detector, BlazeFace full range on LiteRT, one batch, a
    compiled Keras call);
 3. ours-litert-fp32 / -dynamic / -int8: our engine on LiteRT, without TensorFlow;
-4. ours-litert-int8-every3: the same, detecting every 3rd frame (`detect_every=3`, boxes carried).
+4. ours-litert-int8-every3: the same, detecting every 3rd frame (`detect_every=3`, boxes carried);
+5. ours-litert-int8-haar: int8 with the previous default detector, OpenCV's Haar cascade on a gray copy
+   320 px wide (`detector=haar`), for the detection cost of both in one run.
 """
 
 from __future__ import annotations
@@ -27,8 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
-METHODS = ("notebook", "ours-keras", "ours-litert-fp32", "ours-litert-dynamic", "ours-litert-int8",
-           "ours-litert-int8-every3")
+# Our methods: (runtime, emotion.infer overrides).
+OURS = {
+    "ours-keras": ("keras", []),
+    "ours-litert-fp32": ("fp32", []),
+    "ours-litert-dynamic": ("dynamic", []),
+    "ours-litert-int8": ("int8", []),
+    "ours-litert-int8-every3": ("int8", ["engine.detect_every=3"]),
+    "ours-litert-int8-haar": ("int8", ["detector=haar"]),
+}
+METHODS = ("notebook", *OURS)
 
 
 def read_frames(video: str, limit: int) -> list[np.ndarray]:
@@ -61,7 +71,8 @@ def build_models(work: Path, video: str) -> None:
     model, _ = build_model(cfg.backbone, cfg.head, 9, cfg.paths.cache_dir)
     model.save(work / "model.keras")
     detector = build(compose_config("infer", ["detector=haar"]).detector, "detector")
-    crops = [square_crop(frame, box)[0] for frame in read_frames(video, 400)[::4] for box in detector(frame)]
+    crops = [square_crop(frame, found.box, 0.1)[0] for frame in read_frames(video, 400)[::4]
+             for found in detector(frame)]
     representative = model_batch(crops, 224)
     for variant in ("fp32", "dynamic", "int8"):
         (work / f"{variant}.tflite").write_bytes(convert(model, variant, representative))
@@ -92,7 +103,7 @@ def notebook_method(work: Path, threads: int):
     return process
 
 
-def our_method(work: Path, threads: int, runtime: str, detect_every: int = 1):
+def our_method(work: Path, threads: int, runtime: str, overrides: list[str]):
     from emotion.core.config import build, compose_config
     from emotion.inference.backends import engine_for
 
@@ -109,7 +120,7 @@ def our_method(work: Path, threads: int, runtime: str, detect_every: int = 1):
         from emotion.inference.litert import LiteRTClassifier
 
         classify = LiteRTClassifier(work / f"{runtime}.tflite", threads)
-    cfg = compose_config("infer", ["engine.smoothing=1", f"engine.detect_every={detect_every}"])
+    cfg = compose_config("infer", ["engine.smoothing=1", f"engine.threads={threads}", *overrides])
     engine = engine_for(build(cfg.detector, "detector"), classify, [str(i) for i in range(9)], 224, cfg.engine)
 
     def process(frame):
@@ -138,8 +149,7 @@ def measure(method: str, threads: int, work: Path, video: str, frames: int, warm
     if method == "notebook":
         process = notebook_method(work, threads)
     else:
-        runtime, _, every = method.removeprefix("ours-").removeprefix("litert-").partition("-every")
-        process = our_method(work, threads, runtime, int(every or 1))
+        process = our_method(work, threads, *OURS[method])
     for image in images[:warmup]:
         process(image)
     wall, cpu = time.perf_counter(), time.process_time()

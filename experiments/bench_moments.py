@@ -52,7 +52,8 @@ def main():
             for _ in range(args.repeat):
                 out = Path(tmp) / f"{Path(clip).stem}.csv"
                 start = time.perf_counter()
-                classify_recording(Recording(Path(clip).stem, Path(clip)), engine, meta["classes"], args.fps, out)
+                classify_recording(Recording(Path(clip).stem, Path(clip)), engine, meta["classes"], args.fps, out, {},
+                                   cfg.decode)
                 times.append(time.perf_counter() - start)
             viewers, _ = viewers_of(Path(clip).stem, out, 0.0, meta["classes"], "all", cfg.min_track_share)
             elapsed = sorted(times)[len(times) // 2]

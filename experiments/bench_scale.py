@@ -47,7 +47,8 @@ def main():
                 left: list = []
                 start = time.perf_counter()
                 written = classify_all(recordings_from(list(cfg.recordings), None), Path(out), list(cfg.classes),
-                                       cfg.fps, cfg.model, cfg.executor, cfg.engine, cfg.detector, cfg.tracking,
+                                       cfg.fps, cfg.decode, cfg.model, cfg.executor, cfg.engine, cfg.detector,
+                                       cfg.tracking,
                                        left)
                 times.append(time.perf_counter() - start)
             assert len(written) == len(args.clips), left

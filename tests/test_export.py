@@ -80,6 +80,7 @@ def test_export_logs_variants_to_the_training_run(exported):
     assert metrics["litert_int8_size_mb"] < metrics["litert_fp32_size_mb"] / 2
 
 
+@pytest.mark.slow
 def test_gate_refuses_quantized_variants(store, tmp_path, capsys):
     assert export(export_cfg(store, tmp_path, "max_drop=-1", "variants=[fp32,int8]")) == REFUSED
     assert "error: refused: int8 selection accuracy" in capsys.readouterr().err

@@ -2,16 +2,25 @@
 
 import csv
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import cv2
+import numpy as np
 import pytest
 
 from emotion.core.errors import EmotionError
-from emotion.data.synthetic import CLASSES
+from emotion.data.synthetic import CLASSES, draw_face
 from emotion.moments import moments
 
 from conftest import SHARED, make_cfg
 from helpers.files import write_viewer
+from helpers.media import episode as numbered_episode
+from helpers.media import heard, numbered, write_video
+from helpers.media import soundtrack as made_up
 
 CLASSES = list(CLASSES)
 MEDIA = SHARED / "media"
@@ -91,6 +100,7 @@ def test_real_clips_end_to_end(store, tmp_path):
     episode = MEDIA / "WolfgangLanger_Pexels.mp4"
     cfg = make_cfg([f"recordings=[{episode},{MEDIA / 'single_face.mp4'},{MEDIA / 'no_face.mp4'}]",
                     f"episode={episode}", f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db",
+                    "sync=given",  # the clip's soundtrack is digital silence: nothing to place recordings by
                     "scoring.segments.min_len_s=2", "scoring.segments.max_len_s=4", "scoring.segments.min_gap_s=1"],
                    config_name="moments")
     result = moments(cfg)
@@ -108,3 +118,90 @@ def test_real_clips_end_to_end(store, tmp_path):
     assert saved["trailer"]["audio"], "the clip has a sound track, so the trailer has one"
     frames = list(csv.DictReader(open(out / "frames" / "WolfgangLanger_Pexels.csv")))
     assert len({r["frame"] for r in frames}) == pytest.approx(472 / 8, abs=2)  # 24 fps sampled at 3 fps
+
+
+def face_recording(path, seconds: float, sound=None, rate: int = 10, seed: int = 0):
+    """A viewer's recording: a drawn face changing expression, with what its microphone heard."""
+    rng = np.random.default_rng(seed)
+    faces = [draw_face(CLASSES[(i // rate) % len(CLASSES)], 96, rng)[..., ::-1] for i in range(int(seconds * rate))]
+    return write_video(path, faces, [i / rate for i in range(len(faces))], rate=rate, sound=sound)
+
+
+def test_recordings_are_placed_by_their_sound(store, tmp_path):
+    """Two cameras started by hand, 4.2 s and 9.6 s into the episode, found by their sound; one that hears
+    another room is left out; moments.json says where each recording lies and how that was found."""
+    sound = made_up(40, seed=1)
+    episode = write_video(tmp_path / "episode.mp4", [numbered(i % 256) for i in range(400)],
+                          [i / 10 for i in range(400)], rate=10, sound=sound)
+    late = face_recording(tmp_path / "late.mp4", 20, heard(sound, 4.2, 20, seed=2))
+    later = face_recording(tmp_path / "later.mp4", 20, heard(sound, 9.6, 20, seed=3), seed=1)
+    elsewhere = face_recording(tmp_path / "elsewhere.mp4", 20, heard(made_up(30, seed=9), 0, 20, seed=4))
+    result = moments(make_cfg([f"recordings=[{late},{later},{elsewhere}]", f"episode={episode}", "detector=none",
+                               "engine=keras", f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db"],
+                              config_name="moments"))
+    placed = {r["viewer"]: r for r in json.loads((tmp_path / "out" / "moments.json").read_text())["recordings"]}
+    assert placed["late"]["offset_s"] == pytest.approx(4.2, abs=0.1) and placed["late"]["offset_from"] == "sound"
+    assert placed["later"]["offset_s"] == pytest.approx(9.6, abs=0.1) and placed["later"]["confidence"] >= 0.3
+    assert "elsewhere" not in placed
+    [gone] = [v for v in result["left_out"] if v["viewer"] == "elsewhere"]
+    assert "does not match the episode's" in gone["reason"] and "offset_s" in gone["reason"]
+    assert set(result["viewers"]) == {"late#0", "later#0"}
+
+
+def test_nothing_standing_out_is_a_result(tmp_path):
+    """A calm viewer: no moment, the reason, no trailer, and a review page that says so; not an error."""
+    calm = write_viewer(tmp_path / "calm.csv", 10, [])
+    video = numbered_episode(tmp_path / "episode.mp4", seconds=10)
+    result = moments(make_cfg([f"frames_csv=[{calm}]", f"episode={video}", f"output_dir={tmp_path}/out",
+                               f"tracking.uri=sqlite:///{tmp_path}/mlflow.db", "scoring.segments.min_score=0.5"],
+                              config_name="moments"))
+    saved = json.loads((tmp_path / "out" / "moments.json").read_text())
+    assert saved["moments"] == [] and result["trailer_s"] == 0 and "nothing stood out" in saved["reason"]
+    assert not (tmp_path / "out" / "trailer.mp4").exists() and "trailer" not in saved
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert 'id="nothing"' in page and "No trailer: no moment stood out" in page
+
+
+def test_moments_start_and_end_on_shot_boundaries(tmp_path):
+    """Planted reactions whose moments end near the episode's hard cuts: the edges move onto the cuts."""
+    rate, cuts = 10, [12.0, 31.0, 46.0]
+    colours = [(40, 40, 200), (200, 120, 30), (60, 200, 60), (15, 15, 15)]
+    times = [i / rate for i in range(60 * rate)]
+    frames = [np.full((48, 64, 3), colours[sum(t >= c for c in cuts)], np.uint8) for t in times]
+    video = write_video(tmp_path / "episode.mp4", frames, times, rate=rate, tone_hz=440)
+    viewer = write_viewer(tmp_path / "v.csv", 60, [(12.5, 17.6, "happy"), (40.7, 45.5, "surprise")])
+    result = moments(moments_cfg(tmp_path, [viewer], f"episode={video}", "sync=given", "scoring.segments.top_k=2"))
+    assert result["shots"] == pytest.approx(cuts, abs=0.11)
+    starts_or_ends = {round(t, 1) for m in result["moments"] for t in (m["start_s"], m["end_s"])}
+    assert {12.0, 46.0} <= starts_or_ends, result["moments"]
+    assert all(m["snapped"] for m in result["moments"])
+
+
+@pytest.mark.slow
+def test_a_killed_screening_keeps_its_finished_recordings(store, tmp_path):
+    """kill -9 in the middle of the second recording: the same command again keeps the first recording's
+    per-frame record as it was and redoes only the one in progress."""
+    videos = [face_recording(tmp_path / f"cam{i}.mp4", 240, rate=5, seed=i) for i in range(3)]
+    command = [sys.executable, "-m", "emotion.moments", f"recordings=[{','.join(map(str, videos))}]",
+               "detector=none", "engine=keras", "duration_s=240", f"output_dir={tmp_path}/out",
+               f"tracking.uri=sqlite:///{store}/mlflow.db"]
+    frames = tmp_path / "out" / "frames"
+    killed = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while not ((frames / "cam0.csv").exists() and list(frames.glob(".cam1.csv.partial-*"))) and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert (frames / "cam0.csv").exists() and not (frames / "cam1.csv").exists(), "killed mid-screening"
+    first = (frames / "cam0.csv").stat()
+    again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    said = again.stdout + again.stderr
+    assert "recording cam0: its per-frame record is complete" in said
+    assert "recording cam1: its per-frame record is complete" not in said
+    kept = (frames / "cam0.csv").stat()
+    assert (kept.st_ino, kept.st_mtime_ns) == (first.st_ino, first.st_mtime_ns), "the finished record was kept"
+    assert not list(frames.glob(".*.partial-*")), "the killed writer's temporary file was cleared"
+    assert {p.name for p in frames.glob("*.csv")} == {
+        "cam0.csv", "cam1.csv", "cam2.csv"}
+    assert json.loads((tmp_path / "out" / "moments.json").read_text())["viewers"] == ["cam0#0", "cam1#0", "cam2#0"]

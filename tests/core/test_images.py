@@ -94,8 +94,8 @@ def real_frame_faces(folder):
     assert ok
     detector = build(make_cfg(["detector=haar"], config_name="infer").detector, "detector")
     paths = []
-    for i, box in enumerate(detector(frame)):
-        crop, _ = square_crop(frame, box, 0.1)
+    for i, found in enumerate(detector(frame)):
+        crop, _ = square_crop(frame, found.box, 0.1)
         paths.append(str(folder / f"frame_face_{i}.png"))
         cv2.imwrite(paths[-1], crop)
     return frame, detector, paths

@@ -17,7 +17,7 @@ ROOT_GROUPS = {
     "evaluate": ["data", "eval", "engine", "tracking", "paths"],
     "export": ["tracking", "paths"],
     "infer": ["detector", "engine", "tracking", "paths"],
-    "moments": ["detector", "engine", "executor", "scoring", "tracking", "paths"],
+    "moments": ["detector", "engine", "executor", "sync", "shots", "scoring", "tracking", "paths"],
 }
 NEEDS_ROOT = {"folder", "ferplus"}
 
@@ -90,7 +90,8 @@ def test_validation_in_python_raises_one_line():
 def test_every_value_is_written_once_in_the_yaml():
     """Schema fields declare types, ranges and choices; no value of their own (`???` until the YAML gives it).
 
-    Allowed: nested groups (their own fields are checked), the key that names an option (`_target_`, `kind`),
+    Allowed: nested groups (their own fields are checked), the key that names an option (`_target_`, `kind`, `by`,
+    `detector`),
     and the optional `debug` group, which is off unless chosen.
     """
     import dataclasses
@@ -107,6 +108,7 @@ def test_every_value_is_written_once_in_the_yaml():
             if not dataclasses.is_dataclass(schema) or schema.__module__ != module.__name__:
                 continue
             for f in dataclasses.fields(schema):
-                if f.name in ("_target_", "kind", "debug") or f.default_factory is not dataclasses.MISSING:
+                identity = f.name in ("_target_", "kind", "by", "detector", "debug")
+                if identity or f.default_factory is not dataclasses.MISSING:
                     continue
                 assert f.default is MISSING, f"{schema.__name__}.{f.name} has its own default {f.default!r}"

@@ -18,7 +18,7 @@ from emotion.screening.trailer import check_trailer, cut_trailer
 from emotion.screening.viewers import viewers_of
 
 from conftest import REPO, SHARED, make_cfg
-from helpers.files import write_viewer
+from helpers.files import face_video, write_viewer
 from helpers.media import decoded, episode, number_of, write_video
 
 CLASSES = list(CLASSES)
@@ -66,6 +66,20 @@ def test_frames_carry_presentation_times(tmp_path):
     assert source.fps == pytest.approx(len(times) / 6.52, rel=0.3), "the container's average rate, not used for time"
 
 
+def test_sampling_decodes_only_what_the_samples_need(tmp_path):
+    """Sampled at 3 per second, a 25 fps video skips its B-frames, and every sample is still there, within a
+    few frames of its step; a sparse (variable-rate) video keeps all its frames, so no second loses its sample."""
+    dense = episode(tmp_path / "dense.mp4", seconds=6, tone_hz=None)
+    every = [frame.time_s for frame in open_source(source=str(dense)).sampled(3)]
+    decoded = [frame.time_s for frame in open_source(source=str(dense), sample_fps=3)]
+    sampled = [frame.time_s for frame in open_source(source=str(dense), sample_fps=3).sampled(3)]
+    assert len(decoded) < 150, "B-frames are not decoded"
+    assert len(sampled) == len(every) == 18 and all(0 <= b - a < 0.2 for a, b in zip(every, sampled))
+    path, times = vfr_recording(tmp_path / "vfr.mp4")
+    assert [f.time_s for f in open_source(source=str(path), sample_fps=3).sampled(3)] == \
+        [f.time_s for f in open_source(source=str(path)).sampled(3)]
+
+
 def test_variable_frame_rate_recording_lands_on_the_right_seconds(store, tmp_path):
     path, _ = vfr_recording(tmp_path / "vfr.mp4")
     result = moments(make_cfg([f"recordings=[{path}]", "detector=none", "engine=keras", "duration_s=8",
@@ -99,8 +113,6 @@ def test_every_tracked_face_is_a_viewer_and_passers_by_are_left_out(tmp_path):
 
 
 def test_viewer_names_cannot_escape_the_output_folder(store, tmp_path):
-    from test_infer import face_video
-
     video = face_video(tmp_path / "clip.mp4", frames=12)
     manifest = tmp_path / "viewers.csv"
     manifest.write_text(f"viewer,path,offset_s\n../../../tmp/evil,{video},0\n..,{video},0\n")
@@ -109,8 +121,9 @@ def test_viewer_names_cannot_escape_the_output_folder(store, tmp_path):
                                f"tracking.uri=sqlite:///{store}/mlflow.db", "duration_s=2",
                                "scoring.segments.min_len_s=1"],
                               config_name="moments"))
-    assert sorted(p.name for p in (out / "frames").iterdir()) == ["tmp_evil.csv", "viewer.csv"]
-    assert sorted(tmp_path.rglob("*.csv")) == sorted([manifest, *(out / "frames").iterdir(), out / "timeline.csv"])
+    assert sorted(p.name for p in (out / "frames").iterdir()) == ["tmp_evil.csv", "tmp_evil.json", "viewer.csv",
+                                                                  "viewer.json"]
+    assert sorted(tmp_path.rglob("*.csv")) == sorted([manifest, *(out / "frames").glob("*.csv"), out / "timeline.csv"])
     assert not (out / "frames" / "../../../tmp/evil.csv").resolve().exists()
     assert set(result["viewers"]) == {"tmp_evil#0", "viewer#0"}
     assert safe_name("a/b\\c:d e") == "a_b_c_d_e"
@@ -139,7 +152,8 @@ def test_two_viewers_on_one_camera(store, tmp_path):
                     str(MEDIA / "WolfgangLanger_Pexels.mp4"), "--right", str(MEDIA / "single_face.mp4"), "--out",
                     str(group)], check=True, capture_output=True, timeout=300)
     result = moments(make_cfg([f"recordings=[{group}]", f"episode={MEDIA / 'WolfgangLanger_Pexels.mp4'}",
-                               f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db"],
+                               f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db",
+                               "sync=given"],  # the clip's soundtrack is digital silence
                               config_name="moments"))
     assert result["viewers"] == ["group#0", "group#1"]
     assert result["trailer"]["audio"] and result["trailer"]["checked"]["audio"]

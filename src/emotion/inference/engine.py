@@ -7,14 +7,13 @@ frames (optionally with smoothed probabilities), each stage timed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from emotion.core.images import BGR, model_batch
 from emotion.inference.classifiers import Classify
-from emotion.inference.detectors import Box, square_crop
+from emotion.inference.detectors import Box, Detector, square_crop
 from emotion.inference.tracks import FaceTracks
 
 
@@ -45,7 +44,7 @@ class Engine:
     nothing is carried from the previous image. `reset` starts a new stream.
     """
 
-    def __init__(self, detector: Callable[[np.ndarray], list[Box]], classify: Classify, classes: list[str],
+    def __init__(self, detector: Detector, classify: Classify, classes: list[str],
                  input_size: int, *, margin: float, smoothing: int, detect_every: int, lost_track_s: float):
         self.detector, self.classify = detector, classify
         self.classes, self.input_size, self.margin = list(classes), int(input_size), margin
@@ -55,7 +54,7 @@ class Engine:
 
     def reset(self, rate: float = 30.0) -> None:
         """Forget every face, identity and carried box: a new stream of about `rate` frames per second."""
-        self.tracks = FaceTracks(self.smoothing, self.lost_track_s, rate)
+        self.tracks = FaceTracks(self.smoothing, self.lost_track_s, rate, self.detector.score_threshold)
         self.frames = 0
         self.boxes: list[Box] = []
         self.ids: list[int | None] = []
@@ -66,15 +65,15 @@ class Engine:
         pairs = [square_crop(frame, box, self.margin) for box in boxes]
         return [crop for crop, _ in pairs], [box for _, box in pairs]
 
-    def _classified(self, frame: np.ndarray, boxes: list[Box], start: float):
+    def _classified(self, frame: np.ndarray, boxes: list[Box], start: float, detected: float):
         """(the timed result so far, probabilities, the square boxes classified)."""
-        detected = time.perf_counter()
         result = FrameResult(detect_ms=(detected - start) * 1000)
         if not boxes:
             return result, np.zeros((0, len(self.classes))), []
         crops, squares = self.crops(frame, boxes)
+        before = time.perf_counter()
         probabilities = np.asarray(self.classify(model_batch(crops, self.input_size, BGR)))
-        result.classify_ms = (time.perf_counter() - detected) * 1000
+        result.classify_ms = (time.perf_counter() - before) * 1000
         return result, probabilities, squares
 
     def _faces(self, result: FrameResult, ids, squares, probabilities, start: float) -> FrameResult:
@@ -85,17 +84,23 @@ class Engine:
         return result
 
     def process_still(self, frame: np.ndarray) -> FrameResult:
+        """A frame on its own: the faces the detector is sure of."""
         start = time.perf_counter()
-        result, probabilities, squares = self._classified(frame, list(self.detector(frame)), start)
+        boxes = [f.box for f in self.detector(frame) if f.score >= self.detector.score_threshold]
+        result, probabilities, squares = self._classified(frame, boxes, start, time.perf_counter())
         return self._faces(result, [None] * len(squares), squares, probabilities, start)
 
     def process(self, frame: np.ndarray, time_s: float | None = None) -> FrameResult:
+        """A frame of a stream: the faces the detector is sure of, and weaker ones that continue a tracked face."""
         start = time.perf_counter()
-        detect_now = self.frames % self.detect_every == 0
-        if detect_now:
-            self.boxes = list(self.detector(frame))
+        detected = start
+        if self.frames % self.detect_every == 0:
+            found = self.detector(frame)
+            detected = time.perf_counter()
+            ids = self.tracks.identify([f.box for f in found], [f.score for f in found], time_s)
+            sure = self.detector.score_threshold
+            kept = [(f.box, i) for f, i in zip(found, ids) if i is not None or f.score >= sure]
+            self.boxes, self.ids = [box for box, _ in kept], [i for _, i in kept]
         self.frames += 1
-        result, probabilities, squares = self._classified(frame, self.boxes, start)
-        if detect_now:
-            self.ids = self.tracks.identify(self.boxes, time_s)
+        result, probabilities, squares = self._classified(frame, self.boxes, start, detected)
         return self._faces(result, self.ids, squares, self.tracks.smooth(self.ids, probabilities), start)

@@ -20,12 +20,13 @@ from emotion.core.errors import EmotionError
 from emotion.schema.data import DATA
 from emotion.schema.inference import DETECTORS
 from emotion.schema.roots import ROOTS
-from emotion.schema.screening import EXECUTORS
+from emotion.schema.screening import EXECUTORS, SHOTS, SYNCS
 
 # Keras metrics of the selection split that a checkpoint or early stopping can watch.
 MONITORS = ("val_accuracy", "val_loss", "val_macro_f1")
 # Groups whose options build different things: (the key that names the option, {its value: schema}).
-OPTION_SCHEMAS = {"data": ("_target_", DATA), "detector": ("_target_", DETECTORS), "executor": ("kind", EXECUTORS)}
+OPTION_SCHEMAS = {"data": ("_target_", DATA), "detector": ("_target_", DETECTORS), "executor": ("kind", EXECUTORS),
+                  "sync": ("by", SYNCS), "shots": ("detector", SHOTS)}
 
 
 def _problem(e: OmegaConfBaseException, prefix: str = "") -> EmotionError:
@@ -118,6 +119,9 @@ def validate(cfg: DictConfig, root: str) -> None:
     """Raise an `EmotionError` naming the first bad value of an entry point's config; return None when all is well."""
     schema = ROOTS[root]
     _merge(schema, cfg)
+    # The root's own groups first: an option that interpolates one of them (detector.threads is
+    # ${engine.threads}) should be blamed under the name the user set.
+    _check_ranges(schema, cfg, "")
     names = {f.name for f in fields(schema)}
     for group, (key, options) in OPTION_SCHEMAS.items():
         if group not in names or cfg.get(group) is None:
@@ -130,5 +134,4 @@ def validate(cfg: DictConfig, root: str) -> None:
     missing = next(_missing(cfg), None)
     if missing:
         raise EmotionError(f"config: {missing} is required (set {missing}=...)")
-    _check_ranges(schema, cfg, "")
     _rules(cfg, root)

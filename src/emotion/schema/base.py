@@ -34,7 +34,7 @@ def names(enum: type[Enum]) -> tuple[str, ...]:
 LabelMode = choices("LabelMode", "majority", "probability")
 FillMode = choices("FillMode", "nearest", "reflect", "wrap", "constant")
 Preprocessing = choices("Preprocessing", "vggface2", "unit", "symmetric")
-ClassWeight = choices("ClassWeight", "balanced")
+ClassWeight = choices("ClassWeight", "balanced", "sqrt")
 Mode = choices("Mode", "min", "max")
 Precision = choices("Precision", "float32", "mixed_float16", "mixed_bfloat16")
 Strategy = choices("Strategy", "default", "mirrored", "tpu")

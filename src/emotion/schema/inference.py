@@ -41,8 +41,18 @@ class YuNetDetector:
 
 
 @dataclass
+class BlazeFaceDetector:
+    _target_: str = "emotion.inference.blazeface.BlazeFaceDetector"
+    model: str | None = MISSING
+    score_threshold: float = bounded(gt=0.0, lt=1.0)
+    track_threshold: float = bounded(gt=0.0, lt=1.0)
+    nms_threshold: float = bounded(ge=0.0, le=1.0)
+    threads: int = bounded(ge=1)
+
+
+@dataclass
 class WholeFrame:
     _target_: str = "emotion.inference.detectors.WholeFrame"
 
 
-DETECTORS = {s._target_: s for s in (HaarDetector, YuNetDetector, WholeFrame)}
+DETECTORS = {s._target_: s for s in (BlazeFaceDetector, HaarDetector, YuNetDetector, WholeFrame)}

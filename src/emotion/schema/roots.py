@@ -9,7 +9,7 @@ from omegaconf import MISSING
 
 from emotion.schema.base import Paths, Stage, Tracking, Variant, Via, ViewerMode, bounded
 from emotion.schema.inference import Engine
-from emotion.schema.screening import Report, Scoring
+from emotion.schema.screening import Decode, Report, Scoring
 from emotion.schema.training import Augment, Backbone, Debug, Eval, Head, Runtime, Schedule
 
 
@@ -94,6 +94,8 @@ class MomentsConfig(Engined):
     frames_dir: str | None = MISSING
     stage: Stage = MISSING
     executor: Any = MISSING
+    sync: Any = MISSING
+    shots: Any = MISSING
     viewers: ViewerMode = MISSING
     min_track_share: float = bounded(ge=0.0, le=1.0)
     report: Report = field(default_factory=Report)
@@ -102,6 +104,7 @@ class MomentsConfig(Engined):
     output_dir: str = MISSING
     run_name: str | None = MISSING
     fps: float = bounded(gt=0)
+    decode: Decode = field(default_factory=Decode)
     classes: list[str] = MISSING
     scoring: Scoring = field(default_factory=Scoring)
 

@@ -27,6 +27,43 @@ EXECUTORS = {s.kind.value: s for s in (LocalExecutor, RayExecutor)}
 
 
 @dataclass
+class SoundSync:
+    by: str = "sound"
+    rate_hz: int = bounded(ge=1000, le=48000)
+    min_confidence: float = bounded(ge=0.0, le=1.0)
+    separation_s: float = bounded(gt=0.0)
+
+
+@dataclass
+class GivenSync:
+    by: str = "given"
+
+
+SYNCS = {s.by: s for s in (SoundSync, GivenSync)}
+
+
+@dataclass
+class ContentShots:
+    detector: str = "content"
+    threshold: float = bounded(gt=0.0)
+    min_shot_s: float = bounded(gt=0.0)
+    tolerance_s: float = bounded(ge=0.0)
+
+
+@dataclass
+class NoShots:
+    detector: str = "none"
+
+
+SHOTS = {s.detector: s for s in (ContentShots, NoShots)}
+
+
+@dataclass
+class Decode:
+    sampling: bool = MISSING
+
+
+@dataclass
 class Report:
     thumbnails: int = bounded(ge=1, le=20)
     embed_trailer_mb: float = bounded(ge=0)

@@ -1,5 +1,5 @@
-"""The episode side of a screening: its length, and what is cut from it (the trailer, the moments' thumbnails)
-for the review page."""
+"""The episode side of a screening: its length, its shots, and what is cut from it (the trailer, the moments'
+thumbnails) for the review page."""
 
 from __future__ import annotations
 
@@ -9,8 +9,17 @@ import numpy as np
 from omegaconf import DictConfig
 
 from emotion.screening.review import write_report
+from emotion.screening.shots import shot_boundaries, snap_to_shots
 from emotion.screening.timeline import plot_timeline
 from emotion.screening.trailer import cut_trailer, frames_between, media_info
+
+OUTPUTS = ("trailer.mp4", "report.html", "moments.json", "timeline.csv", "timeline.png")
+
+
+def screening_outputs(out: Path, viewers: list[str]) -> dict[str, Path]:
+    """Every file a screening writes in `out`, by what it is: checked against the inputs before any is written."""
+    frames = {f"frames/{v}{suffix}": out / "frames" / f"{v}{suffix}" for v in viewers for suffix in (".csv", ".json")}
+    return {**{name: out / name for name in OUTPUTS}, **frames}
 
 
 def episode_duration(episode: str | None, duration_s: float | None, viewers: dict) -> float:
@@ -22,12 +31,24 @@ def episode_duration(episode: str | None, duration_s: float | None, viewers: dic
     return max((float(t.max()) + 1 for t, _ in viewers.values() if len(t)), default=0.0)
 
 
+def cut_shots(episode: str | None, shots: DictConfig, moments: list[dict], duration_s: float,
+              segments: DictConfig) -> tuple[list[float] | None, list[dict]]:
+    """(the episode's shot boundaries, or None without an episode or with shots=none; the moments with their
+    edges on them where the rules allow)."""
+    if not episode or shots.detector == "none":
+        return None, moments
+    cuts = shot_boundaries(Path(episode).expanduser(), shots.threshold, shots.min_shot_s)
+    return cuts, snap_to_shots(moments, cuts, duration_s, shots.tolerance_s, segments)
+
+
 def trailer_and_report(episode: str | None, report: DictConfig, out: Path, timeline: dict, classes: list[str],
-                       chosen: list[dict], result: dict) -> None:
-    """timeline.png, trailer.mp4 (with the episode) and report.html in `out`; the cut recorded in `result`."""
+                       result: dict) -> None:
+    """timeline.png, trailer.mp4 (with an episode and a moment to cut) and report.html in `out`; the cut
+    recorded in `result`."""
+    chosen = result["moments"]
     plot_timeline(timeline["shares"], classes, timeline["score"], chosen, out / "timeline.png")
     trailer, thumbnails = None, [[] for _ in chosen]
-    if episode:
+    if episode and chosen:
         video = Path(episode).expanduser()
         cut = cut_trailer(video, [(m["start_s"], m["end_s"]) for m in chosen], out / "trailer.mp4")
         for m, frames in zip(chosen, cut["segment_frames"]):
@@ -37,4 +58,5 @@ def trailer_and_report(episode: str | None, report: DictConfig, out: Path, timel
         thumbnails = [frames_between(video, list(np.linspace(m["start_s"], m["end_s"], report.thumbnails,
                                                               endpoint=False)))
                       for m in chosen]
-    write_report(out / "report.html", timeline, classes, chosen, thumbnails, trailer, report.embed_trailer_mb)
+    write_report(out / "report.html", timeline, classes, chosen, thumbnails, trailer, report.embed_trailer_mb,
+                 result.get("shots"), result.get("reason"))

@@ -17,6 +17,7 @@ reachable from all of them.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -34,16 +35,17 @@ log = logging.getLogger(__name__)
 class RecordingClassifier:
     """A Ray actor: the engine built once; each call classifies a batch of recordings."""
 
-    def __init__(self, engine: dict, detector: dict, tracking: dict, model: str, classes: list[str], fps: float):
+    def __init__(self, engine: dict, detector: dict, tracking: dict, model: str, classes: list[str], fps: float,
+                 decode: dict):
         self.engine, meta = build_engine(OmegaConf.create(engine), OmegaConf.create(detector),
                                          OmegaConf.create(tracking), model)
-        self.classes, self.fps = classes, fps
+        self.classes, self.fps, self.decode = classes, fps, OmegaConf.create(decode)
 
     def __call__(self, batch: dict) -> dict:
         problems = [classify_recording(Recording(viewer, Path(path), offset), self.engine, self.classes, self.fps,
-                                       Path(out)) or ""
-                    for viewer, path, offset, out in zip(batch["viewer"], batch["path"], batch["offset"],
-                                                         batch["out"])]
+                                       Path(out), json.loads(made_of), self.decode) or ""
+                    for viewer, path, offset, out, made_of in zip(batch["viewer"], batch["path"], batch["offset"],
+                                                                  batch["out"], batch["made_of"])]
         return {"viewer": list(batch["viewer"]), "problem": problems}
 
 
@@ -59,24 +61,26 @@ def start(executor: DictConfig) -> bool:
     return True
 
 
-def classify_on_ray(recordings: list[Recording], outputs: list[Path], classes: list[str], fps: float, model: str,
-                    executor: DictConfig, engine: DictConfig, detector: DictConfig,
-                    tracking: DictConfig) -> list[str]:
-    """Classify each recording into its output CSV on the cluster; returns each one's problem ('' if none)."""
+def classify_on_ray(recordings: list[Recording], outputs: list[Path], made_of: list[dict], classes: list[str],
+                    fps: float, decode: DictConfig, model: str, executor: DictConfig, engine: DictConfig,
+                    detector: DictConfig, tracking: DictConfig) -> list[str]:
+    """Classify each recording into its output CSV (with its sidecar `made_of`) on the cluster; returns each
+    one's problem ('' if none)."""
     uri = resolve_model_uri(str(model), tracking)
     same_classes({**model_metadata(uri), "uri": uri}, list(classes))
     started = start(executor)
     try:
         ray.data.DataContext.get_current().enable_progress_bars = False
-        rows = [{"viewer": r.viewer, "path": str(r.path), "offset": r.offset_s, "out": str(out)}
-                for r, out in zip(recordings, outputs)]
+        rows = [{"viewer": r.viewer, "path": str(r.path), "offset": r.offset_s, "out": str(out),
+                 "made_of": json.dumps(m)} for r, out, m in zip(recordings, outputs, made_of)]
         worker_engine = {**OmegaConf.to_container(engine, resolve=True), "threads": int(executor.cpus_per_worker)}
         results = ray.data.from_items(rows).map_batches(
             RecordingClassifier, batch_size=1, compute=ray.data.ActorPoolStrategy(size=int(executor.workers)),
             num_cpus=float(executor.cpus_per_worker),
             fn_constructor_kwargs={"engine": worker_engine, "detector": OmegaConf.to_container(detector, resolve=True),
                                    "tracking": OmegaConf.to_container(tracking, resolve=True), "model": uri,
-                                   "classes": list(classes), "fps": float(fps)},
+                                   "classes": list(classes), "fps": float(fps),
+                                   "decode": OmegaConf.to_container(decode, resolve=True)},
         ).take_all()
     finally:
         if started:

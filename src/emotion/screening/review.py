@@ -17,6 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emotion.core.outputs import write_text
+
 COLOURS = {"anger": "#d62728", "contempt": "#8c564b", "disgust": "#2ca02c", "fear": "#9467bd", "happy": "#ff7f0e",
            "neutral": "#7f7f7f", "sad": "#1f77b4", "surprise": "#e377c2", "uncertain": "#bcbd22"}
 WIDTH, EMOTION_H, SCORE_H, PAD = 960, 220, 110, 36
@@ -29,7 +31,8 @@ def _polyline(values: np.ndarray, top: float, height: float, scale: float, colou
     return f'<polyline fill="none" stroke="{colour}" stroke-width="{width}" points="{points}"/>'
 
 
-def timeline_svg(shares: np.ndarray, classes: list[str], score: np.ndarray, moments: list[dict]) -> str:
+def timeline_svg(shares: np.ndarray, classes: list[str], score: np.ndarray, moments: list[dict],
+                 shots: list[float] | None = None) -> str:
     seconds = len(score)
     span = (WIDTH - 2 * PAD) / max(seconds - 1, 1)
     height = EMOTION_H + SCORE_H + 3 * PAD
@@ -40,6 +43,9 @@ def timeline_svg(shares: np.ndarray, classes: list[str], score: np.ndarray, mome
         parts.append(f'<rect class="moment-span" data-moment="{i}" x="{x:.1f}" y="{PAD / 2}" '
                      f'width="{max((m["end_s"] - m["start_s"]) * span, 1):.1f}" height="{height - PAD}" '
                      f'fill="#ffd27f" opacity="0.45"/>')
+    for t in shots or []:
+        parts.append(f'<line class="shot-cut" x1="{PAD + t * span:.1f}" x2="{PAD + t * span:.1f}" y1="{PAD / 2}" '
+                     f'y2="{height - PAD / 2}" stroke="#999" stroke-width="0.8" stroke-dasharray="3,3"/>')
     for k, name in enumerate(classes):
         parts.append(_polyline(shares[:, k], PAD, EMOTION_H, 1.0, COLOURS.get(name, "#000")))
     score_top = EMOTION_H + 2 * PAD
@@ -58,13 +64,21 @@ def _jpeg(image: np.ndarray) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(data.tobytes()).decode() if ok else ""
 
 
+def _on_cuts(moment: dict) -> str:
+    if "snapped" not in moment:
+        return ""
+    return f' &middot; <b>on shot cuts</b> {" and ".join(moment["snapped"]) or "neither edge"}'
+
+
 def _clock(seconds: float) -> str:
     return f"{int(seconds) // 60}:{seconds % 60:05.2f}"
 
 
 def write_report(path: Path, timeline: dict, classes: list[str], moments: list[dict], thumbnails: list[list],
-                 trailer: Path | None, embed_trailer_mb: float) -> Path:
-    """The review page; `thumbnails[i]` are the BGR frames shown for moment i."""
+                 trailer: Path | None, embed_trailer_mb: float, shots: list[float] | None = None,
+                 nothing_because: str | None = None) -> Path:
+    """The review page; `thumbnails[i]` are the BGR frames shown for moment i, `shots` the episode's cuts
+    (dashed on the timeline), `nothing_because` why no moment stood out."""
     legend = "".join(f'<span class="key" style="border-color:{COLOURS.get(c, "#000")}">{html.escape(c)}</span>'
                      for c in classes)
     offsets = np.cumsum([0.0] + [m["end_s"] - m["start_s"] for m in moments])
@@ -77,8 +91,9 @@ def write_report(path: Path, timeline: dict, classes: list[str], moments: list[d
             f'<h3>Moment {i + 1}: {_clock(m["start_s"])} to {_clock(m["end_s"])}</h3>'
             f'<p><b>score</b> {m["score"]:.3f} &middot; <b>dominant emotion</b> '
             f'{html.escape(str(m.get("dominant_emotion") or "none"))} &middot; <b>viewers reacting</b> '
-            f'{m.get("viewers_reacting", 0)} ({who})</p><div class="strip">{strip}</div></section>')
-    player = "<p>No trailer: no episode video was given.</p>"
+            f'{m.get("viewers_reacting", 0)} ({who}){_on_cuts(m)}</p><div class="strip">{strip}</div></section>')
+    player = ("<p>No trailer: no moment stood out.</p>" if not moments else
+              "<p>No trailer: no episode video was given.</p>")
     if trailer is not None and trailer.is_file():
         small = trailer.stat().st_size <= embed_trailer_mb * 2**20
         source = ("data:video/mp4;base64," + base64.b64encode(trailer.read_bytes()).decode()) if small \
@@ -101,9 +116,11 @@ video {{ width: 100%; max-height: 480px; background: #000; }}
 <p id="summary" data-summary='{json.dumps(summary)}'>{len(moments)} moments, trailer {offsets[-1]:.1f} s.
 Click a moment to play it in the trailer.</p>
 <h2>Timeline</h2><p>{legend}</p>
-{timeline_svg(timeline["shares"], classes, timeline["score"], moments)}
+{timeline_svg(timeline["shares"], classes, timeline["score"], moments, shots)}
+{f"<p id='shots'>{len(shots) + 1} shots (dashed: the cuts between them); moments start and end on them where "
+ "the segment rules allow.</p>" if shots is not None else ""}
 <h2>Trailer</h2>{player}
-<h2>Moments</h2>{"".join(cards) or "<p>No moment stood out.</p>"}
+<h2>Moments</h2>{"".join(cards) or f'<p id="nothing">No moment stood out: {html.escape(nothing_because or "")}</p>'}
 <script>
 document.querySelectorAll(".moment").forEach(function (card) {{
   card.addEventListener("click", function () {{
@@ -115,5 +132,4 @@ document.body.dataset.ready = "yes";
 </script>
 </body></html>
 """
-    path.write_text(page)
-    return path
+    return write_text(path, page)

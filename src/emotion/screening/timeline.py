@@ -12,9 +12,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend that needs no display
 import numpy as np  # noqa: E402
 
+from emotion.core.outputs import atomic  # noqa: E402
+
 
 def write_timeline(path: Path, timeline: dict, classes: list[str]) -> None:
-    with open(path, "w", newline="") as f:
+    with atomic(path) as partial, open(partial, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["second", *classes, "score", "viewers_present"])
         for s, (shares, score, present) in enumerate(zip(timeline["shares"], timeline["score"],
@@ -37,5 +39,6 @@ def plot_timeline(shares: np.ndarray, classes: list[str], score: np.ndarray, mom
         for edge in (m["start_s"], m["end_s"]):
             top.axvline(edge, color="black", linestyle="--", linewidth=0.8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with atomic(path) as partial:
+        fig.savefig(partial, dpi=100)
     plt.close(fig)

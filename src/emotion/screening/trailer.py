@@ -19,6 +19,7 @@ import av
 import numpy as np
 
 from emotion.core.errors import EmotionError
+from emotion.core.outputs import StorageError, atomic, is_storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -118,49 +119,45 @@ def cut_trailer(episode: Path, segments: list[tuple[float, float]], out: Path) -
     `out` appears only once complete and checked; a failed cut leaves no file.
     """
     media = media_info(episode)
-    partial = out.with_name(out.stem + ".partial.mp4")
     frames_per_segment, seconds = [], 0.0
-    try:
-        with av.open(str(episode)) as src, av.open(str(partial), "w") as dst:
-            video = src.streams.video[0]
-            encoder = dst.add_stream("libx264", rate=Fraction(media.fps).limit_denominator(1001))
-            encoder.width, encoder.height = media.width - media.width % 2, media.height - media.height % 2
-            encoder.pix_fmt, encoder.time_base = "yuv420p", TIME_BASE
-            encoder.codec_context.time_base = TIME_BASE  # else frame times are rounded to the nominal rate
-            encoder.options = {"preset": "veryfast", "crf": "20"}
-            audio = src.streams.audio[0] if media.audio else None
-            if audio is not None:
-                sound = dst.add_stream("aac", rate=audio.rate, layout=audio.layout.name)
-                resampler = av.AudioResampler(format=sound.format.name, layout=sound.layout.name, rate=sound.rate)
-                fifo = av.AudioFifo()
-            for start, end in segments:
-                frames_per_segment.append(_cut_video(src, video, encoder, dst, start, end, seconds))
+    with atomic(out) as partial:
+        try:
+            with av.open(str(episode)) as src, av.open(str(partial), "w") as dst:
+                video = src.streams.video[0]
+                encoder = dst.add_stream("libx264", rate=Fraction(media.fps).limit_denominator(1001))
+                encoder.width, encoder.height = media.width - media.width % 2, media.height - media.height % 2
+                encoder.pix_fmt, encoder.time_base = "yuv420p", TIME_BASE
+                encoder.codec_context.time_base = TIME_BASE  # else frame times are rounded to the nominal rate
+                encoder.options = {"preset": "veryfast", "crf": "20"}
+                audio = src.streams.audio[0] if media.audio else None
                 if audio is not None:
-                    _cut_audio(src, audio, fifo, start, end)
-                seconds += end - start
-            dst.mux(encoder.encode(None))
-            if audio is not None:
-                samples = 0
-                size = sound.codec_context.frame_size or 1024
-                while fifo.samples:
-                    chunk = fifo.read(min(size, fifo.samples))
-                    chunk.pts = None
-                    for resampled in resampler.resample(chunk):
-                        resampled.pts, resampled.time_base = samples, Fraction(1, sound.rate)
-                        samples += resampled.samples
-                        dst.mux(sound.encode(resampled))
-                dst.mux(sound.encode(None))
-    except av.error.FFmpegError as e:
-        partial.unlink(missing_ok=True)
-        raise EmotionError(f"cannot cut the trailer from {episode}: {str(e).splitlines()[0]}") from None
-    cut = {"frames": sum(frames_per_segment), "segment_frames": frames_per_segment, "duration_s": round(seconds, 3),
-           "audio": media.audio}
-    try:
+                    sound = dst.add_stream("aac", rate=audio.rate, layout=audio.layout.name)
+                    resampler = av.AudioResampler(format=sound.format.name, layout=sound.layout.name, rate=sound.rate)
+                    fifo = av.AudioFifo()
+                for start, end in segments:
+                    frames_per_segment.append(_cut_video(src, video, encoder, dst, start, end, seconds))
+                    if audio is not None:
+                        _cut_audio(src, audio, fifo, start, end)
+                    seconds += end - start
+                dst.mux(encoder.encode(None))
+                if audio is not None:
+                    samples = 0
+                    size = sound.codec_context.frame_size or 1024
+                    while fifo.samples:
+                        chunk = fifo.read(min(size, fifo.samples))
+                        chunk.pts = None
+                        for resampled in resampler.resample(chunk):
+                            resampled.pts, resampled.time_base = samples, Fraction(1, sound.rate)
+                            samples += resampled.samples
+                            dst.mux(sound.encode(resampled))
+                    dst.mux(sound.encode(None))
+        except av.error.FFmpegError as e:
+            if is_storage_fault(e):
+                raise StorageError(out, e) from None
+            raise EmotionError(f"cannot cut the trailer from {episode}: {str(e).splitlines()[0]}") from None
+        cut = {"frames": sum(frames_per_segment), "segment_frames": frames_per_segment,
+               "duration_s": round(seconds, 3), "audio": media.audio}
         cut["checked"] = check_trailer(partial, cut)
-    except EmotionError:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(out)
     return cut
 
 

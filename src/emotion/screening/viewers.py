@@ -52,3 +52,17 @@ def viewers_of(name: str, path: Path, offset_s: float, classes: list[str], mode:
         series[index] = probabilities
         viewers[viewer] = (times + offset_s, series)
     return viewers, left
+
+
+def viewers_from(records: list[tuple[str, Path, float]], classes: list[str], mode: str, min_track_share: float):
+    """({viewer: (episode times, probabilities)}, [{viewer, reason} left out]) of every (name, per-frame CSV,
+    offset)."""
+    viewers, left = {}, []
+    for name, path, offset in records:
+        if not path.is_file():
+            left.append({"viewer": name, "reason": f"frames CSV not found: {path}"})
+            continue
+        found, gone = viewers_of(name, path, offset, classes, mode, min_track_share)
+        viewers.update(found)
+        left += gone
+    return viewers, left
