@@ -28,3 +28,23 @@ def test_notebook_runs_top_to_bottom(tmp_path):
     assert (tmp_path / "mlflow.db").is_file(), "the quick start ran in the notebook's folder"
     tables = [o for o in notebook.cells[-2].outputs if o.output_type == "execute_result"]
     assert tables and "selection_accuracy" in tables[0]["data"]["text/plain"], "the runs table lists the quick start"
+
+
+def test_colab_keeps_its_work_on_drive(tmp_path, monkeypatch):
+    """In Colab the store, artifacts, checkpoints and cache live on Drive (what resumes after a disconnect);
+    elsewhere in the folder the notebook runs in. The cell runs here as it would outside Colab."""
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    [cell] = [c for c in notebook.cells if c.cell_type == "code" and "KEEP_ON_DRIVE = COLAB" in c.source]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EMOTION_CACHE", str(tmp_path / "cache"))
+    scope = {"COLAB": False}
+    exec(cell.source, scope)
+    assert scope["KEEP_ON_DRIVE"] is False and scope["PATHS"]["store"] == tmp_path / "mlflow.db"
+    drive = scope["work_paths"](True)
+    work = drive["work"]
+    assert str(work) == "/content/drive/MyDrive/emotion"
+    assert {k: p.relative_to(work).as_posix() for k, p in drive.items() if k != "work"} == {
+        "store": "mlflow.db", "artifacts": "mlruns", "checkpoints": "checkpoints", "cache": "cache"}
+    quick_start = next(c.source for c in notebook.cells if "experiment=quickstart" in c.source)
+    assert notebook.cells.index(cell) < [c.source for c in notebook.cells].index(quick_start), \
+        "the jobs run in the work folder, so their store and checkpoints follow it"

@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 
 from emotion.core.cli import entry_point
 from emotion.core.errors import EmotionError
+from emotion.core.outputs import ensure_folder, refuse_inputs
 
 REFUSED = 4
 
@@ -29,6 +30,10 @@ def export(cfg: DictConfig) -> int:
     from emotion.inference.classifiers import keras_classifier
     from emotion.tracking.lookup import load_keras_model, model_metadata, resolve_model_uri, run_id_of
 
+    out = Path(cfg.output_dir)
+    refuse_inputs({f"{v}.tflite": out / f"{v}.tflite" for v in cfg.variants},
+                  {"model": cfg.model, "data_root": cfg.data_root})
+    ensure_folder(out)  # before the model loads: a storage fault costs nothing
     uri = resolve_model_uri(str(cfg.model), cfg.tracking)
     run_id = run_id_of(uri)
     if run_id is None:
@@ -38,7 +43,7 @@ def export(cfg: DictConfig) -> int:
     model = load_keras_model(uri)
     data = training_data(run_id, cfg.data_root, cfg.paths.cache_dir)
     results, images = measure(model, keras_classifier(model), data, size, cfg.variants, cfg.representative_images,
-                              cfg.threads, Path(cfg.output_dir))
+                              cfg.threads, out)
     accepted, refused = decide(results, cfg.variants, cfg.max_drop, cfg.force)
     log_export(run_id, uri, results, images, accepted, refused)
     print(json.dumps({"model": uri, "run_id": run_id, "accepted": accepted, "results": results}, indent=1))

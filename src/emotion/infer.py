@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from omegaconf import DictConfig
 
 from emotion.core.cli import entry_point
+from emotion.core.outputs import refuse_inputs, write_text
 from emotion.core.process import peak_rss_mb
 
 
@@ -25,6 +25,8 @@ def infer(cfg: DictConfig) -> int:
     from emotion.inference.loop import run
     from emotion.inference.sources import open_source
 
+    refuse_inputs({"output.video": cfg.output.video, "output.csv": cfg.output.csv,
+                   "output.summary": cfg.output.summary}, {"source": cfg.source, "model": cfg.model})
     engine, meta = build_engine(cfg.engine, cfg.detector, cfg.tracking, cfg.model)
     source = open_source(cfg.camera, cfg.source)
     summary = {"model": meta["uri"], "runtime": meta["runtime"],
@@ -35,8 +37,7 @@ def infer(cfg: DictConfig) -> int:
     text = json.dumps(summary, indent=1)
     print(text)
     if cfg.output.summary:
-        Path(cfg.output.summary).parent.mkdir(parents=True, exist_ok=True)
-        Path(cfg.output.summary).write_text(text + "\n")
+        write_text(cfg.output.summary, text + "\n")
     if problem:
         print(f"{'error' if cfg.strict else 'warning'}: {problem}", file=sys.stderr)
         return code if cfg.strict else 0

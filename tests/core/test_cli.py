@@ -7,6 +7,8 @@ from conftest import run_cli
 # (entry point, arguments, what the one error line must say): wrong types, ranges, unknown choices,
 # unknown keys and groups, missing values, sweeps; each refused before any data, model or run.
 BAD_INPUT = [
+    ("infer", ["source=my clip (1).mp4"], "a value with spaces, commas, brackets or parentheses is quoted"),
+    ("moments", ["episode=a,b.mp4"], "episode=a,b.mp4 is a sweep, which only --multirun runs; a value with"),
     ("train", ["augment.rotation=abc"], "augment.rotation: Value 'abc'"),
     ("train", ["augment.rotation=400"], "augment.rotation must be <= 180"),
     ("train", ["schedule.batch_size=0"], "schedule.batch_size must be >= 1, got 0"),

@@ -74,7 +74,7 @@ def test_weight_files_are_fetched_from_their_sources(option, tmp_path):
     """Offline, each weights option tries its own Drive id or URL and says how to give a local copy."""
     cfg = make_cfg([f"backbone/weights={option}"])
     with pytest.raises(EmotionError, match=r"could not download .* set backbone.weights.path=<file>"):
-        load_backbone_weights(keras.Sequential(), cfg.backbone.weights, str(tmp_path))
+        load_backbone_weights(keras.Sequential(), cfg.backbone.weights, str(tmp_path), cfg.backbone.pretrained)
 
 
 @pytest.mark.parametrize("option", options("schedule"))
@@ -99,8 +99,9 @@ def test_callbacks_build(option):
 
 def test_runtime_eval_tracking_paths_and_debug(tmp_path):
     cfg = make_cfg(["debug=fast", f"tracking.uri=sqlite:///{tmp_path}/mlflow.db"])
-    strategy, threads = apply_runtime(cfg.runtime)
-    assert strategy.num_replicas_in_sync == 1 and threads["intra_op"] >= 1
+    strategy, effective = apply_runtime(cfg.runtime)
+    assert strategy.num_replicas_in_sync == 1 and effective["intra_op_threads"] >= 1
+    assert effective["precision"] == "float32"
     assert connect(cfg.tracking)
     assert "~" not in cfg.paths.cache_dir or cfg.paths.cache_dir.startswith("~")
     data = build(compose_config("train", ["data=synthetic", "data.per_class=60", "data.image_size=32"]).data, "data")

@@ -19,15 +19,18 @@ import hydra
 from hydra._internal.utils import get_args_parser
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import ValueType
-from hydra.errors import HydraException
+from hydra.errors import HydraException, OverrideParseException
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from emotion.core.config import CONFIG_PATH, compose_config
+from emotion.core.config import CONFIG_PATH, compose_config, output_folder
 from emotion.core.errors import USER_ERROR, EmotionError, first_line
+from emotion.core.outputs import STORAGE_ERROR, StorageError, is_storage_fault, writable
 from emotion.schema import validate
 
 HELP_FLAGS = ("help", "hydra_help", "info", "shell_completion")
+QUOTE_HINT = ("a value with spaces, commas, brackets or parentheses is quoted inside the argument: "
+              "'source=\"my clip (1).mp4\"'")
 
 
 def one_line(message: str) -> str:
@@ -78,12 +81,20 @@ def precheck(config_name: str, args: list[str]) -> None:
         return
     name = parsed.config_name or config_name
     try:
-        for overrides in variants(parsed.overrides):
+        sweeps = [text for override, text in zip(OverridesParser.create().parse_overrides(parsed.overrides),
+                                                 parsed.overrides) if override.is_sweep_override()]
+        if sweeps and not parsed.multirun:
+            fail(f"config: {sweeps[0]} is a sweep, which only --multirun runs; {QUOTE_HINT}")
+        runs = variants(parsed.overrides)
+        for overrides in runs:
             validate(compose_config(name, overrides), config_name)
+        writable(output_folder(name, runs[0], parsed.multirun))
+    except OverrideParseException as e:
+        fail(f"config: {one_line(str(e))}; {QUOTE_HINT}")
     except (HydraException, OmegaConfBaseException) as e:
         fail(f"config: {one_line(str(e))}")
     except EmotionError as e:
-        fail(str(e))
+        fail(str(e), e.exit_code)
 
 
 def fail(message: str, code: int = USER_ERROR) -> None:
@@ -110,6 +121,10 @@ def exits_cleanly(task: Callable, config_name: str, exit_code: bool) -> Callable
             fail(f"config: {first_line(e)}")
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except OSError as e:
+            if not is_storage_fault(e):
+                raise
+            fail(first_line(StorageError(e.filename or "an output", e)), STORAGE_ERROR)
         if exit_code and result:
             sys.exit(result)
         return result

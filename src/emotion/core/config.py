@@ -6,6 +6,8 @@ pyproject.toml): editable installs read the checkout's files, wheels their own c
 
 from __future__ import annotations
 
+import os
+
 from hydra import compose, initialize_config_module
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
@@ -34,6 +36,9 @@ if not OmegaConf.has_resolver("len"):
     OmegaConf.register_new_resolver("len", lambda items: len(items))
 if not OmegaConf.has_resolver("steps"):
     OmegaConf.register_new_resolver("steps", steps)
+if not OmegaConf.has_resolver("pid"):
+    # In output folder names: two runs started in the same second never share a folder or a log.
+    OmegaConf.register_new_resolver("pid", os.getpid)
 
 
 def flatten(cfg, prefix: str = "") -> dict[str, object]:
@@ -74,3 +79,10 @@ def compose_config(config_name: str, overrides=()) -> DictConfig:
     """The composed config of an entry point, for use from Python (notebooks, scripts, tests)."""
     with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
         return compose(config_name, overrides=list(overrides))
+
+
+def output_folder(config_name: str, overrides=(), multirun: bool = False) -> str:
+    """The folder Hydra will create for this command line's job (its sweep folder under --multirun)."""
+    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
+        hydra = compose(config_name, overrides=list(overrides), return_hydra_config=True).hydra
+    return str(hydra.sweep.dir if multirun else hydra.run.dir)

@@ -13,6 +13,7 @@ from omegaconf import OmegaConf
 
 from emotion.core.config import build
 from emotion.core.errors import EmotionError
+from emotion.core.outputs import atomic
 from emotion.data.base import Data
 from emotion.deploy.convert import convert, images_of
 from emotion.evaluation.metrics import report
@@ -57,12 +58,12 @@ def measure(model, keras_call, data: Data, size: int, variants, representative_i
             out[f"{name}_agreement"] = float((predictions[name].argmax(1) == keras_predictions[name].argmax(1)).mean())
         return out
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     results = {"keras": figures(keras_predictions)}
     for variant in variants:
         flatbuffer = convert(model, variant, representative)
         path = out_dir / f"{variant}.tflite"
-        path.write_bytes(flatbuffer)
+        with atomic(path) as partial:
+            partial.write_bytes(flatbuffer)
         litert = LiteRTClassifier(path, threads)
         results[variant] = {"file": str(path), "size_mb": round(len(flatbuffer) / 2**20, 3),
                             **figures({name: litert.predict(images) for name, (images, _) in splits.items()})}

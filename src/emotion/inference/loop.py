@@ -6,12 +6,12 @@ import csv
 import time
 from collections import Counter
 from contextlib import ExitStack
-from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from emotion.core.errors import EmotionError
+from emotion.core.outputs import atomic
 from emotion.core.process import seconds_since_process_start
 from emotion.inference import record
 from emotion.inference.engine import Engine
@@ -40,13 +40,13 @@ def run(engine: Engine, classes: list[str], source: Source, *, video: str | None
     first_frame_s = None
     started = time.perf_counter()
     with ExitStack() as stack:
-        writer_video = VideoOutput(video, source.fps) if video else None
+        # Each file is renamed to its final name only after its writer closed (the stack unwinds in reverse).
+        writer_video = VideoOutput(stack.enter_context(atomic(video)), source.fps, video) if video else None
         if writer_video:
             stack.callback(writer_video.close)
         writer = None
         if csv_path:
-            Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
-            writer = csv.writer(stack.enter_context(open(csv_path, "w", newline="")))
+            writer = csv.writer(stack.enter_context(open(stack.enter_context(atomic(csv_path)), "w", newline="")))
             writer.writerow(record.header(classes))
         window = Display(display)
         stack.callback(window.close)
@@ -86,7 +86,8 @@ def run(engine: Engine, classes: list[str], source: Source, *, video: str | None
     return {
         "source": source.description,
         "frames": frames,
-        "failed_frames": source.failed,
+        # How much of the source there was: a file that ends before its container says shows as missing frames.
+        **source.accounting(),
         "faces": faces,
         "labels": dict(labels.most_common()),
         "latency_ms": {stage: latency(timings[stage]) for stage in STAGES},

@@ -6,32 +6,48 @@ import logging
 import os
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
 from emotion.core.errors import EmotionError
+from emotion.core.outputs import StorageError
 from emotion.inference.engine import Face
 
 log = logging.getLogger(__name__)
 
 class VideoOutput:
-    """An mp4 at the source's frame rate; its size is taken from the first frame."""
+    """An mp4 at the source's frame rate; its size is taken from the first frame.
 
-    def __init__(self, path: str | Path, fps: float):
-        self.path, self.fps, self.writer = Path(path), fps, None
+    OpenCV's writer reports no write errors, so the closed file is read back (packets only, nothing decoded):
+    a file holding fewer frames than were written (a full disk) is a `StorageError`.
+    """
+
+    def __init__(self, path: str | Path, fps: float, name: str | Path | None = None):
+        self.path, self.fps, self.writer, self.frames = Path(path), fps, None, 0
+        self.name = name or path  # what messages call it (the final name of a file written under a temporary one)
 
     def write(self, frame: np.ndarray) -> None:
         if self.writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             height, width = frame.shape[:2]
             self.writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (width, height))
             if not self.writer.isOpened():
-                raise EmotionError(f"cannot write video {self.path}")
+                raise EmotionError(f"cannot write video {self.name}")
         self.writer.write(frame)
+        self.frames += 1
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.release()
+        if self.writer is None:
+            return
+        self.writer.release()
+        try:
+            with av.open(str(self.path)) as written:
+                packets = sum(1 for p in written.demux(written.streams.video[0]) if p.size)
+        except (av.error.FFmpegError, IndexError, OSError):
+            packets = 0
+        if packets < self.frames:
+            raise StorageError(self.name, f"the video holds {packets} of the {self.frames} frames written "
+                                          "(is the disk full?)")
 
 
 class Display:

@@ -19,7 +19,7 @@ def build_model(backbone_cfg: DictConfig, head_cfg: DictConfig, n_classes: int,
                 cache_dir: str) -> tuple[keras.Model, dict]:
     size, channels = int(backbone_cfg.input_size), int(backbone_cfg.channels)
     net = build(backbone_cfg.net, "backbone", input_shape=(size, size, channels))
-    info = load_backbone_weights(net, backbone_cfg.weights, cache_dir)
+    info = load_backbone_weights(net, backbone_cfg.weights, cache_dir, backbone_cfg.pretrained)
     features = cut(net, backbone_cfg.cut_layer)
     backbone = keras.Model(features.input, features.output, name=BACKBONE)
 

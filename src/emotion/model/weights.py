@@ -78,9 +78,12 @@ def load_keras2_weights(model: keras.Model, path: str | Path) -> int:
     return loaded
 
 
-def load_backbone_weights(net: keras.Model, weights, cache_dir: str) -> dict:
+def load_backbone_weights(net: keras.Model, weights, cache_dir: str, pretrained: bool) -> dict:
     """Fetch and load the configured weight file (`RemoteFile`, or None for random weights);
-    returns what the run should record."""
+    returns what the run should record. Random weights are warned about only on a `pretrained` design."""
+    if not weights and not pretrained:
+        log.info("backbone %s starts from random weights, as designed (trained from scratch)", net.name)
+        return {"weights": "random"}
     if not weights:
         log.warning("=" * 72)
         log.warning("backbone %s has RANDOM initial weights (backbone.weights=null):", net.name)

@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 from emotion.core.errors import EmotionError
 from emotion.inference.litert import artifact_path
 from emotion.tracking.registry import CHAMPION
+from emotion.tracking.store import store_faults, store_file
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,13 @@ def best_model_uri(cfg: DictConfig) -> str:
     nothing else exists). The choice and its reason are logged.
     """
     mlflow.set_tracking_uri(cfg.uri)
-    client = MlflowClient()
-    versions = _versions(client, cfg.get("model_name"))
+    database = store_file(cfg.uri)
+    if database is not None and not database.is_file():  # looking must not create an empty store
+        client, versions = None, []
+    else:
+        with store_faults(cfg.uri):
+            client = MlflowClient()
+            versions = _versions(client, cfg.get("model_name"))
     if not versions:
         where = f"model {cfg.model_name!r}" if cfg.get("model_name") else "model"
         raise EmotionError(f"no trained {where} in {cfg.uri}: run `python -m emotion.train` first "
@@ -64,7 +70,8 @@ def best_model_uri(cfg: DictConfig) -> str:
     def smoke(version) -> bool:
         return client.get_run(version.run_id).data.params.get("data.name") == SMOKE_DATA
 
-    real = [c for c in champions if not smoke(c)]
+    with store_faults(cfg.uri):
+        real = [c for c in champions if not smoke(c)]
     pool = real or champions
     chosen = max(pool, key=lambda v: int(v.creation_timestamp))
     others = sorted(c.name for c in champions if c.name != chosen.name)
@@ -110,6 +117,7 @@ def load_keras_model(uri: str):
     import mlflow.keras
 
     import emotion.model.preprocess  # noqa: F401 - registers the Preprocess layer for deserialisation
+    import emotion.model.prior  # noqa: F401 - and the PriorShift layer
 
     try:
         return mlflow.keras.load_model(uri)
