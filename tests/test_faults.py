@@ -7,6 +7,7 @@ corrupted and a locked MLflow store, a video cut off in the middle, and the mess
 """
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -88,7 +89,8 @@ def test_viewer_names_that_collide_after_sanitising_get_their_own_files(tmp_path
 def test_runs_started_together_never_share_an_output_folder(tmp_path):
     """Two processes started in the same second: each its own folder (and log)."""
     code = ("from emotion.core.config import output_folder; print(output_folder('infer'))")
-    runs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "EMOTION_LAUNCHER_PID"}
+    runs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
             for _ in range(2)]
     folders = [r.communicate(timeout=120)[0].strip() for r in runs]
     assert all(f.startswith("outputs/infer/") for f in folders) and folders[0] != folders[1]

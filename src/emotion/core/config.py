@@ -37,8 +37,10 @@ if not OmegaConf.has_resolver("len"):
 if not OmegaConf.has_resolver("steps"):
     OmegaConf.register_new_resolver("steps", steps)
 if not OmegaConf.has_resolver("pid"):
-    # In output folder names: two runs started in the same second never share a folder or a log.
-    OmegaConf.register_new_resolver("pid", os.getpid)
+    # In output folder names: two runs started in the same second never share a folder or a log. The
+    # launching process's pid, kept in the environment: a sweep's jobs in other processes (Ray workers)
+    # resolve the same folder.
+    OmegaConf.register_new_resolver("pid", lambda: os.environ.setdefault("EMOTION_LAUNCHER_PID", str(os.getpid())))
 
 
 def flatten(cfg, prefix: str = "") -> dict[str, object]:
