@@ -57,9 +57,11 @@ def train(cfg: DictConfig) -> float:
         history = fit(model, data, size, cfg.schedule, cfg.augment, cfg.runtime, cfg.callbacks,
                       checkpoints / run.info.run_id, run.info.run_id, strategy)
         model = float32_copy(model)
-        tau, weights = select_prior_shift(evaluator(model, cfg.eval.tta_flip), data, size, cfg.eval)
-        model = with_prior_shift(model, weights) if tau else model
         classify = evaluator(model, cfg.eval.tta_flip)
+        tau, weights = select_prior_shift(classify, data, size, cfg.eval)
+        if tau:
+            model = with_prior_shift(model, weights)
+            classify = evaluator(model, cfg.eval.tta_flip)
         reports = assess_splits(classify, data, size, cfg.eval)
         if history:
             with tempfile.TemporaryDirectory() as tmp:

@@ -55,8 +55,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # alive, owned by another user
+        pass
     return True
 
 
@@ -137,13 +137,10 @@ def refuse_inputs(outputs: Mapping[str, str | Path | None], inputs: Mapping[str,
     for key, out in outputs.items():
         if not out:
             continue
-        if Path(out).resolve() in seen:
-            raise EmotionError(f"{key} and {seen[Path(out).resolve()]} are one file, {out}: give each its own path")
-        seen[Path(out).resolve()] = key
+        resolved = Path(out).resolve()
+        if resolved in seen:
+            raise EmotionError(f"{key} and {seen[resolved]} are one file, {out}: give each its own path")
+        seen[resolved] = key
         for name, source in given.items():
-            if same_file(out, source) or (source.is_dir() and _inside(source, out)):
+            if same_file(out, source) or (source.is_dir() and resolved.is_relative_to(source.resolve())):
                 raise EmotionError(f"{key} {out} would replace the input {name} {source}: choose another output path")
-
-
-def _inside(folder: Path, path: str | Path) -> bool:
-    return Path(path).resolve().is_relative_to(folder.resolve())

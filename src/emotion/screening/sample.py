@@ -37,20 +37,23 @@ def sidecar(out: Path) -> Path:
     return out.with_suffix(".json")
 
 
+def _sidecar_of(out: Path) -> dict:
+    """What the record's sidecar says; nothing when it is missing or damaged."""
+    try:
+        said = json.loads(sidecar(out).read_text())
+    except (OSError, ValueError):
+        return {}
+    return said if isinstance(said, dict) else {}
+
+
 def is_complete(out: Path, wanted: dict) -> bool:
     """True when `out` is a complete record made from the same recording with the same settings."""
-    try:
-        return out.is_file() and json.loads(sidecar(out).read_text()).get("made_of") == wanted
-    except (OSError, ValueError, AttributeError):
-        return False
+    return out.is_file() and _sidecar_of(out).get("made_of") == wanted
 
 
 def frames_read(out: Path) -> dict | None:
     """How much of its recording a complete record covers (expected, read and failed frames), from its sidecar."""
-    try:
-        return json.loads(sidecar(out).read_text()).get("frames")
-    except (OSError, ValueError, AttributeError):
-        return None
+    return _sidecar_of(out).get("frames")
 
 
 def classify_recording(recording: Recording, engine: Engine, classes: list[str], fps: float, out: Path,
