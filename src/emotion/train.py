@@ -55,7 +55,7 @@ def train(cfg: DictConfig) -> float:
         mlflow.set_tags({**{f"backbone.{k}": v for k, v in weights.items()},
                          **{f"runtime.effective_{k}": v for k, v in effective.items()}})
         history = fit(model, data, size, cfg.schedule, cfg.augment, cfg.runtime, cfg.callbacks,
-                      checkpoints / run.info.run_id, run.info.run_id, strategy)
+                      checkpoints / run.info.run_id, run.info.run_id, strategy, cfg.backbone.freeze_bn)
         model = float32_copy(model)
         classify = evaluator(model, cfg.eval.tta_flip)
         tau, weights = select_prior_shift(classify, data, size, cfg.eval)

@@ -24,10 +24,10 @@ def build_model(backbone_cfg: DictConfig, head_cfg: DictConfig, n_classes: int,
     backbone = keras.Model(features.input, features.output, name=BACKBONE)
 
     inputs = keras.Input((size, size, 3), name="image")
-    x = Preprocess(backbone_cfg.preprocessing, channels, name="preprocess")(inputs)
-    # Pretrained BatchNorm statistics must survive fine-tuning on a small
-    # dataset: the backbone then always runs BN in inference mode.
-    x = backbone(x, training=False if backbone_cfg.freeze_bn else None)
+    x = Preprocess(backbone_cfg.preprocessing, channels, backbone_cfg.color, name="preprocess")(inputs)
+    # backbone.freeze_bn (pretrained BatchNorm statistics kept while fine-tuning) is the training stages'
+    # business: `set_trainable_from` keeps those layers frozen, hence in inference mode.
+    x = backbone(x)
     for layer in head_layers(head_cfg, n_classes):
         try:
             x = layer(x)

@@ -106,10 +106,14 @@ def cut(model: keras.Model, layer_name: str | None) -> keras.Model:
     return keras.Model(model.input, layer.output, name=f"{model.name}_to_{layer.name}")
 
 
-def set_trainable_from(backbone: keras.Model, first: str | None) -> int:
+def set_trainable_from(backbone: keras.Model, first: str | None, freeze_bn: bool = False) -> int:
     """Freeze the backbone, then unfreeze `first` and every layer after it.
 
-    `first` is a layer name, `all`, or None (all frozen). Returns how many
+    `first` is a layer name, `all`, or None (all frozen). With `freeze_bn`
+    every BatchNormalization layer stays frozen, which in Keras 3 also keeps it
+    in inference mode (pretrained statistics) while the model trains: calling
+    the backbone with `training=False` does not, since a functional model's
+    own `training` overrides what its nodes were built with. Returns how many
     layers with weights became trainable.
     """
     backbone.trainable = True
@@ -119,5 +123,5 @@ def set_trainable_from(backbone: keras.Model, first: str | None) -> int:
     elif first:
         start = backbone.layers.index(find_layer(backbone, first))
     for i, layer in enumerate(backbone.layers):
-        layer.trainable = i >= start
-    return sum(1 for layer in backbone.layers[start:] if layer.weights)
+        layer.trainable = i >= start and not (freeze_bn and isinstance(layer, layers.BatchNormalization))
+    return sum(1 for layer in backbone.layers[start:] if layer.trainable and layer.weights)

@@ -65,10 +65,24 @@ def load_model_weights(model: keras.Model, path: Path) -> None:
         model.load_weights(path)
 
 
-def compile_stage(model: keras.Model, stage: DictConfig, cfg: DictConfig, jit_compile: bool = False):
-    unfrozen = set_trainable_from(model.get_layer(BACKBONE), stage.get("backbone_trainable_from"))
+class _WholeModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """Keeps the whole model's weights, also when a stage fits only its part after a cached prefix."""
+
+    def __init__(self, whole: keras.Model, filepath: str, **kwargs):
+        super().__init__(filepath, **kwargs)
+        self.whole = whole
+
+    def set_model(self, model):
+        super().set_model(self.whole)
+
+
+def compile_stage(model: keras.Model, stage: DictConfig, cfg: DictConfig, jit_compile: bool = False,
+                  trainer: keras.Model | None = None, freeze_bn: bool = False):
+    """Freeze `model`'s backbone up to the stage's first trained layer (and its BatchNorm layers with
+    `freeze_bn`) and compile `trainer` (by default `model`; a model made of `model`'s layers) for the stage."""
+    unfrozen = set_trainable_from(model.get_layer(BACKBONE), stage.get("backbone_trainable_from"), freeze_bn)
     ema = {"use_ema": True, "ema_momentum": float(cfg.ema_momentum)} if cfg.ema_momentum else {}
-    model.compile(
+    (trainer or model).compile(
         optimizer=build(stage.optimizer, "optimizer", **ema),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=float(cfg.label_smoothing)),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy"),
@@ -81,11 +95,13 @@ def compile_stage(model: keras.Model, stage: DictConfig, cfg: DictConfig, jit_co
 def fit_stages(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset, cfg: DictConfig,
                validation_steps: int, callbacks_cfg: DictConfig | None, checkpoint_dir: Path, run_id: str,
                strategy: tf.distribute.Strategy, class_weight: dict | None = None, jit_compile: bool = False,
-               log_epoch: Callable[[dict, int], None] = lambda metrics, epoch: None) -> dict:
+               log_epoch: Callable[[dict, int], None] = lambda metrics, epoch: None,
+               trainer: keras.Model | None = None, freeze_bn: bool = False) -> dict:
     """Run every stage, resuming where a previous attempt of the same run stopped.
 
     `train` and `val` repeat: an epoch is `cfg.steps_per_epoch` batches of
-    `train`, its validation `validation_steps` batches of `val`.
+    `train`, its validation `validation_steps` batches of `val`. They feed
+    `trainer` (by default `model`; a model of `model`'s layers from a cached prefix).
 
     Leaves the model with the weights of the best epoch on `cfg.monitor`, the
     validation metric (never a training metric), and returns the history.
@@ -94,6 +110,7 @@ def fit_stages(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset,
     state = _State(checkpoint_dir, run_id)
     best_path = checkpoint_dir / "best.weights.h5"
     mode = cfg.monitor_mode
+    trainer = trainer or model
     offset = 0
     for name, stage in cfg.stages.items():
         epochs = int(stage.epochs)
@@ -104,14 +121,14 @@ def fit_stages(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset,
             offset += epochs
             continue
         with strategy.scope():
-            unfrozen = compile_stage(model, stage, cfg, jit_compile)
+            unfrozen = compile_stage(model, stage, cfg, jit_compile, trainer, freeze_bn)
         if state.data["done"]:
             load_model_weights(model, checkpoint_dir / f"after_{state.data['done'][-1]}.weights.h5")
         log.info("stage %s: %d epochs, %d backbone layers trainable", name, epochs, unfrozen)
 
         def on_epoch_end(epoch, logs):
             logs = {k: float(v) for k, v in logs.items()}
-            logs["learning_rate"] = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(trainer.optimizer.learning_rate))
             for key, value in logs.items():
                 state.data["history"].setdefault(key, []).append(value)
             value = logs.get(cfg.monitor)
@@ -125,14 +142,14 @@ def fit_stages(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset,
             # After the backup (which keeps the weights that train), before the checkpoint and the validation
             # metric: with an EMA of the weights, what is judged and kept is the average.
             *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if cfg.ema_momentum else []),
-            keras.callbacks.ModelCheckpoint(
-                str(best_path), monitor=cfg.monitor, mode=mode, save_best_only=True,
+            _WholeModelCheckpoint(
+                model, str(best_path), monitor=cfg.monitor, mode=mode, save_best_only=True,
                 save_weights_only=True, initial_value_threshold=state.data["best"],
             ),
             *(build(cb, f"callbacks.{key}") for key, cb in (callbacks_cfg or {}).items() if cb),
             keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end),
         ]
-        model.fit(train, validation_data=val, epochs=offset + epochs, initial_epoch=offset,
+        trainer.fit(train, validation_data=val, epochs=offset + epochs, initial_epoch=offset,
                   steps_per_epoch=int(cfg.steps_per_epoch), validation_steps=validation_steps,
                   class_weight=class_weight, callbacks=callbacks, verbose=cfg.verbose, shuffle=False)
         model.save_weights(finished)
