@@ -68,3 +68,36 @@ def test_extract_once(tmp_path):
     assert extract_once(archive, tmp_path / "out") == out
     with pytest.raises(EmotionError, match="not a valid zip"):
         extract_once(archive, tmp_path / "other")
+
+
+def carrier(tmp_path, monkeypatch, content=b"weights"):
+    """An installed package that carries a file, as face-recognition-models carries dlib's network."""
+    package = tmp_path / "site" / "carrier_pkg"
+    (package / "models").mkdir(parents=True)
+    (package / "__init__.py").write_text("raise ImportError('a carrier is found, never imported')\n")
+    (package / "models" / "w.bin").write_bytes(content)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    return package / "models" / "w.bin"
+
+
+def package_spec(**values):
+    return spec(package={"module": "carrier_pkg", "file": "models/w.bin", "install": "emotion[pretrained]"}, **values)
+
+
+def test_fetch_takes_the_file_an_installed_package_carries(tmp_path, monkeypatch):
+    path = carrier(tmp_path, monkeypatch)
+    digest = hashlib.sha256(b"weights").hexdigest()
+    fetched = fetch(package_spec(sha256=digest), tmp_path / "cache", HINT)
+    assert fetched == type(fetched)(path, digest)
+    assert not (tmp_path / "cache").exists(), "nothing is copied"
+    with pytest.raises(EmotionError, match="sha256 is .* expected 0+ "):
+        fetch(package_spec(sha256="0" * 64), tmp_path / "cache", HINT)
+
+
+def test_a_missing_carrier_package_names_the_extra_to_install(tmp_path):
+    with pytest.raises(EmotionError, match=r"^w.bin comes with the Python package carrier_pkg, which is not installed: "
+                                           r"pip install 'emotion\[pretrained\]' \(or set x.path=<file>\)$"):
+        fetch(package_spec(), tmp_path / "cache", HINT)
+    local = tmp_path / "mine.bin"
+    local.write_bytes(b"mine")
+    assert fetch(package_spec(path=str(local)), tmp_path / "cache", HINT).path == local

@@ -62,18 +62,23 @@ def test_augmentations_transform(option):
 @pytest.mark.parametrize("backbone", options("backbone"))
 @pytest.mark.parametrize("head", options("head"))
 def test_backbones_and_heads_build(backbone, head):
-    cfg = make_cfg([f"backbone={backbone}", f"head={head}", "backbone.weights=null", "backbone.input_size=64"])
+    size = 112 if backbone == "dlib_face_resnet" else 64  # dlib's ResNet needs 104 px at least
+    cfg = make_cfg([f"backbone={backbone}", f"head={head}", "backbone.weights=null", f"backbone.input_size={size}"])
     model, info = build_model(cfg.backbone, cfg.head, 9, "unused")
     assert info == {"weights": "random"}
-    out = model.predict(np.zeros((2, 64, 64, 3), np.float32), verbose=0)
+    out = model.predict(np.zeros((2, size, size, 3), np.float32), verbose=0)
     assert out.shape == (2, 9) and np.allclose(out.sum(axis=1), 1, atol=1e-5)
 
 
 @pytest.mark.parametrize("option", options("backbone/weights"))
 def test_weight_files_are_fetched_from_their_sources(option, tmp_path):
-    """Offline, each weights option tries its own Drive id or URL and says how to give a local copy."""
-    cfg = make_cfg([f"backbone/weights={option}"])
-    with pytest.raises(EmotionError, match=r"could not download .* set backbone.weights.path=<file>"):
+    """Offline, each weights option tries its own Drive id or URL, or the package that carries it, and says how
+    to give a local copy."""
+    cfg = make_cfg([f"backbone/weights={option}", "backbone.weights.package.module=not_installed_here"]
+                   if make_cfg([f"backbone/weights={option}"]).backbone.weights.package else
+                   [f"backbone/weights={option}"])
+    expected = r"could not download .*|comes with the Python package not_installed_here, which is not installed: "
+    with pytest.raises(EmotionError, match=rf"({expected}).*set backbone.weights.path=<file>"):
         load_backbone_weights(keras.Sequential(), cfg.backbone.weights, str(tmp_path), cfg.backbone.pretrained)
 
 

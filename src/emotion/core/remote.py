@@ -8,6 +8,7 @@ Every such file is configured by the one spec of `emotion.schema.base.RemoteFile
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import shutil
 import urllib.request
@@ -60,10 +61,25 @@ def _gdrive(file_id: str, target: Path) -> None:
         raise OSError(f"Google Drive gave nothing for id {file_id}")
 
 
+def packaged(package) -> Path | None:
+    """The file that an installed package carries (a `PackageFile` config), or None when it is not installed.
+
+    The package is found, not imported: its own imports may not hold where it is only a file's carrier.
+    """
+    found = importlib.util.find_spec(package.module)
+    if found is None or not found.submodule_search_locations:
+        return None
+    path = Path(next(iter(found.submodule_search_locations))) / package.file
+    if not path.is_file():
+        raise EmotionError(f"{package.module} is installed but has no {package.file}: reinstall {package.install}")
+    return path
+
+
 def fetch(spec, cache_dir: str | Path, override_hint: str) -> Fetched:
     """A verified local copy of the file that `spec` (a `RemoteFile` config) describes.
 
-    A given `path` wins and is never copied. Otherwise the cached copy is used
+    A given `path` wins and is never copied. Then the file of an installed
+    package (`package`, backbone weights only). Otherwise the cached copy is used
     when present, else each Drive id and URL is tried in turn; a partial
     download never takes the cached name, so an interrupted fetch cannot leave a
     truncated file that looks complete. `override_hint` tells the user which
@@ -76,6 +92,9 @@ def fetch(spec, cache_dir: str | Path, override_hint: str) -> Fetched:
         if not local.is_file():
             raise EmotionError(f"file not found: {local}")
         return _verified(local, sha256)
+    package = spec.get("package")
+    if package and (carried := packaged(package)):
+        return _verified(carried, sha256)
 
     target = Path(cache_dir).expanduser() / filename
     if target.is_file():
@@ -85,6 +104,9 @@ def fetch(spec, cache_dir: str | Path, override_hint: str) -> Fetched:
     partial = target.with_name(target.name + ".part")
     attempts = [(f"Google Drive id {i}", _gdrive, i) for i in gdrive_ids]
     attempts += [(url, _http, url) for url in urls]
+    if not attempts and package:
+        raise EmotionError(f"{filename} comes with the Python package {package.module}, which is not installed: "
+                           f"pip install '{package.install}' (or set {override_hint})")
     if not attempts:
         raise EmotionError(f"{filename}: no path, Drive id or URL configured")
     failures = []

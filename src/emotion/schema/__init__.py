@@ -107,6 +107,17 @@ def _rules(cfg: DictConfig, root: str) -> None:
                                f"metric), got {cfg.schedule.monitor!r}")
         if not any(int(stage.epochs) for stage in cfg.schedule.stages.values()):
             raise EmotionError("config: schedule.stages: every stage has 0 epochs, nothing would train")
+        if cfg.schedule.cache_views and cfg.runtime.strategy != "default":
+            raise EmotionError("config: schedule.cache_views needs runtime.strategy=default (one device)")
+        if cfg.schedule.cache_views and any(stage.backbone_trainable_from == "all" and int(stage.epochs)
+                                            for stage in cfg.schedule.stages.values()):
+            raise EmotionError("config: schedule.cache_views: a stage trains the whole backbone "
+                               "(backbone_trainable_from=all), nothing stays frozen to compute once")
+        backbone = cfg.backbone
+        if backbone.channels == 1 and backbone.color != "gray":
+            raise EmotionError("config: backbone.channels=1 is a gray input: set backbone.color=gray")
+        if backbone.preprocessing in ("vggface2", "dlib") and backbone.channels != 3:
+            raise EmotionError(f"config: backbone.preprocessing={backbone.preprocessing} needs backbone.channels=3")
     if root == "infer" and cfg.display not in ("auto", True, False):
         raise EmotionError(f"config: display must be auto, true or false, got {cfg.display!r}")
     segments = cfg.scoring.segments if root == "moments" else None

@@ -33,7 +33,9 @@ def names(enum: type[Enum]) -> tuple[str, ...]:
 
 LabelMode = choices("LabelMode", "majority", "probability")
 FillMode = choices("FillMode", "nearest", "reflect", "wrap", "constant")
-Preprocessing = choices("Preprocessing", "vggface2", "unit", "symmetric")
+Preprocessing = choices("Preprocessing", "vggface2", "unit", "symmetric", "dlib")
+Color = choices("Color", "rgb", "gray")
+WeightsFormat = choices("WeightsFormat", "keras2_h5", "dlib")
 ClassWeight = choices("ClassWeight", "balanced", "sqrt")
 Mode = choices("Mode", "min", "max")
 Precision = choices("Precision", "float32", "mixed_float16", "mixed_bfloat16")
@@ -63,6 +65,24 @@ class RemoteFile:
     urls: list[str] = MISSING
     gdrive_ids: list[str] = MISSING
     sha256: str | None = MISSING
+
+
+@dataclass
+class PackageFile:
+    """A file that an installed Python package carries: `module`'s folder / `file`; `install` is what to pip
+    install when the package is missing."""
+
+    module: str = MISSING
+    file: str = MISSING
+    install: str = MISSING
+
+
+@dataclass
+class Weights(RemoteFile):
+    """A backbone's pretrained weights: a `RemoteFile`, or a file of an installed package, in a `format`."""
+
+    format: WeightsFormat = MISSING
+    package: PackageFile | None = MISSING
 
 
 @dataclass

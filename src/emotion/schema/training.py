@@ -10,12 +10,13 @@ from omegaconf import MISSING
 from emotion.schema.base import (
     FRACTION,
     ClassWeight,
+    Color,
     FillMode,
     Mode,
     Precision,
     Preprocessing,
-    RemoteFile,
     Strategy,
+    Weights,
     bounded,
 )
 
@@ -40,10 +41,11 @@ class Backbone:
     net: Any = MISSING
     input_size: int = bounded(ge=16, le=1024)
     channels: int = bounded(ge=1, le=3)
+    color: Color = MISSING
     preprocessing: Preprocessing = MISSING
     cut_layer: str | None = MISSING
     freeze_bn: bool = MISSING
-    weights: RemoteFile | None = MISSING
+    weights: Weights | None = MISSING
     pretrained: bool = MISSING
 
 
@@ -67,6 +69,7 @@ class Schedule:
     label_smoothing: float = bounded(**FRACTION)
     class_weight: ClassWeight | None = MISSING
     ema_momentum: float | None = bounded(gt=0.0, lt=1.0)
+    cache_views: int | None = bounded(ge=1)
     verbose: int = bounded(ge=0, le=2)
     monitor: str = MISSING
     monitor_mode: Mode = MISSING
