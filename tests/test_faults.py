@@ -6,20 +6,24 @@ Inputs an output would replace, names that collide, read-only and full disks (re
 corrupted and a locked MLflow store, a video cut off in the middle, and the messages a user reads.
 """
 
+import csv
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 
 import av
 import mlflow
 import pytest
 
+from emotion.data.synthetic import CLASSES
 from emotion.screening.recordings import recordings_from, unique_names
 
 from conftest import TINY, isolated, run_cli, store_uri
-from helpers.files import face_video, write_viewer
+from helpers.files import face_video, write_tree, write_viewer
 from helpers.media import episode as numbered_episode
 from helpers.media import numbered
 
@@ -189,6 +193,79 @@ def test_infer_says_how_much_of_a_cut_off_video_was_missing(store, tmp_path):
     assert summary["missing_frames"] == 200 - summary["read_frames"] - summary["failed_frames"] > 0
     said = result.stdout + result.stderr
     assert "ends after" in said and "missing (a damaged or cut-off file)" in said
+
+
+def test_a_nan_offset_in_the_manifest_is_refused_naming_the_row(tmp_path):
+    """A spreadsheet's empty cell exported as NaN is not an offset: one line naming the file and row."""
+    manifest = tmp_path / "viewers.csv"
+    manifest.write_text("viewer,path,offset_s\nann,ann.mp4,1.5\nbob,bob.mp4,nan\n")
+    line = one_error_line(run_cli("emotion.moments", f"manifest={manifest}", f"output_dir={tmp_path}/out",
+                                  cwd=tmp_path), 2)
+    assert f"{manifest}:3:" in line and "offset_s 'nan' is not a number of seconds" in line
+    assert not (tmp_path / "out" / "moments.json").exists()
+
+
+def test_a_record_cut_mid_row_is_scored_without_its_last_row(tmp_path):
+    viewer = write_viewer(tmp_path / "viewer1.csv", 20, [(8, 12, "happy")])
+    text = viewer.read_text()
+    viewer.write_text(text[: text.rstrip("\n").rfind(",", 0, len(text) - 40)])  # the last row stops mid-way
+    rows = len(text.splitlines()) - 1
+    result = run_cli("emotion.moments", f"frames_csv=[{viewer}]", "duration_s=20", f"output_dir={tmp_path}/out",
+                     "shots=none", cwd=tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert f"{viewer}, line {rows + 1}: incomplete row left out" in result.stdout + result.stderr
+    assert json.loads((tmp_path / "out" / "moments.json").read_text())["viewers"] == ["viewer1#0"]
+
+
+def test_evaluate_counts_every_unreadable_image(store, tmp_path):
+    """Files the data source could not read when it listed the folders count as unreadable too."""
+    root = write_tree(tmp_path / "faces", per_class=6, classes=list(CLASSES))
+    (root / "happy" / "empty.png").write_bytes(b"")
+    (root / "sad" / "notes.png").write_text("not an image")
+    (root / "neutral" / "loop.png").symlink_to(root / "neutral" / "loop.png")
+    result = run_cli("emotion.evaluate", f"tracking.uri={store_uri(store)}", "data=folder", f"data.root={root}",
+                     "data.val_split=0.2", "data.test_split=0.3", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = json.loads(result.stdout.strip().splitlines()[-1])
+    assert line["unreadable"] == 3 and line["n"] > 0
+    client = mlflow.MlflowClient(store_uri(store))
+    [run] = client.search_runs([client.get_experiment_by_name("evaluation").experiment_id],
+                               order_by=["attributes.start_time DESC"], max_results=1)
+    report = json.loads(open(client.download_artifacts(run.info.run_id, "test_report.json", str(tmp_path))).read())
+    assert sorted(os.path.basename(p) for p in report["unreadable"]) == ["empty.png", "loop.png", "notes.png"]
+
+
+# --- interrupts keep what was done ----------------------------------------------------------------------------
+
+def interrupt_when(process: subprocess.Popen, ready, signum: int, timeout: float = 240) -> None:
+    deadline = time.time() + timeout
+    while not ready() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    process.send_signal(signum)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)],
+                         ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_infer_keeps_its_csv_video_and_summary(store, tmp_path, signum):
+    """Ctrl-C (or a scheduler's SIGTERM) ends a run: the frames done are in the CSV and the video, under their
+    names, the summary says interrupted, exit 130."""
+    clip = face_video(tmp_path / "long.mp4", frames=3000)
+    out = {name: tmp_path / name for name in ("f.csv", "a.mp4", "summary.json")}
+    command = [sys.executable, "-m", "emotion.infer", f"tracking.uri={store_uri(store)}", f"source={clip}",
+               "display=false", "detector=none", "engine=keras", f"output.csv={out['f.csv']}",
+               f"output.video={out['a.mp4']}", f"output.summary={out['summary.json']}"]
+    run = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    interrupt_when(run, lambda: any(p.stat().st_size > 20000 for p in tmp_path.glob(".f.csv.partial-*")), signum)
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr and "interrupted after" in stderr
+    rows = list(csv.DictReader(open(out["f.csv"])))
+    summary = json.loads(out["summary.json"].read_text())
+    assert summary["interrupted"] is True and 0 < summary["frames"] == len(rows) < 3000
+    with av.open(str(out["a.mp4"])) as video:
+        assert sum(1 for _ in video.decode(video=0)) == len(rows)
+    assert not list(tmp_path.glob(".*.partial-*"))
 
 
 # --- messages a user reads -----------------------------------------------------------------------------------

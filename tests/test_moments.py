@@ -178,6 +178,37 @@ def test_moments_start_and_end_on_shot_boundaries(tmp_path):
 
 
 @pytest.mark.slow
+def test_an_interrupted_screening_keeps_what_it_did(store, tmp_path):
+    """Ctrl-C in the middle of the second recording: exit 130, the first record complete, the second one's
+    samples so far under its name with a sidecar that says interrupted; the same command keeps the first
+    and redoes the second."""
+    videos = [face_recording(tmp_path / f"cam{i}.mp4", 120, rate=5, seed=i) for i in range(2)]
+    command = [sys.executable, "-m", "emotion.moments", f"recordings=[{','.join(map(str, videos))}]",
+               "detector=none", "engine=keras", "duration_s=120", f"output_dir={tmp_path}/out",
+               f"tracking.uri=sqlite:///{store}/mlflow.db"]
+    frames = tmp_path / "out" / "frames"
+    run = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while not ((frames / "cam0.csv").exists() and any(p.stat().st_size > 4000 for p in frames.glob(".cam1.csv.*"))
+               ) and time.time() < deadline:
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)
+    stderr = run.communicate(timeout=120)[1]
+    assert run.returncode == 130 and "Traceback" not in stderr, stderr[-2000:]
+    assert "interrupted: cam1's record" in stderr
+    said = json.loads((frames / "cam1.json").read_text())
+    assert said["interrupted"] is True and "made_of" not in said and 0 < said["at_s"] < 119
+    assert 1 < len((frames / "cam1.csv").read_text().splitlines()) < 120 * 3
+    first = (frames / "cam0.csv").stat()
+    again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "recording cam0: its per-frame record is complete" in again.stderr
+    assert "recording cam1: its per-frame record is complete" not in again.stderr
+    assert (frames / "cam0.csv").stat().st_mtime_ns == first.st_mtime_ns
+    assert "made_of" in json.loads((frames / "cam1.json").read_text())
+
+
+@pytest.mark.slow
 def test_a_killed_screening_keeps_its_finished_recordings(store, tmp_path):
     """kill -9 in the middle of the second recording: the same command again keeps the first recording's
     per-frame record as it was and redoes only the one in progress."""

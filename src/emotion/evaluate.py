@@ -3,7 +3,8 @@
 `via=dataset` feeds the split through the tf.data pipeline in batches, `via=engine` feeds every image
 through the inference engine (what `emotion.infer detector=none` runs). Both use the one image contract,
 so on the same model they agree. Images that cannot be decoded keep their row, are listed and counted, and
-are left out of the figures. Printed, logged to the `evaluation` experiment, ended by one JSON line.
+are left out of the figures; with the files the data source could not read, they are the `unreadable`
+count. Printed, logged to the `evaluation` experiment, ended by one JSON line.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def evaluate(cfg: DictConfig) -> float:
     split = data.splits[cfg.split]
     probabilities, runtime = model_predictions(uri, meta, split, cfg.via, cfg.engine, cfg.eval)
     rep = score(split, probabilities, data.classes, cfg.eval.bootstrap)
+    # Whichever stage found it: the data source when it read the folder (before splitting), or the prediction.
+    rep["unreadable"] = [*data.skipped, *rep["unreadable"]]
     print(f"{uri} on {data.name}/{cfg.split} via {cfg.via} ({runtime}; {rep['n']} images, "
           f"{len(rep['unreadable'])} unreadable)\n{report_text(rep)}")
     connect(cfg.tracking)

@@ -2,7 +2,8 @@
 
 The summary (frames, faces, labels, latency per stage, fps, memory) is printed and written to
 `output.summary`; the p95 frame time is judged against `budget_s` (under `strict`, a breach exits 3 and
-a run too short to judge exits 5).
+a run too short to judge exits 5). Ctrl-C or SIGTERM ends the run after the frame in progress with its
+files whole and `"interrupted": true` in the summary, exit code 130.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from omegaconf import DictConfig
 
 from emotion.core.cli import entry_point
+from emotion.core.errors import INTERRUPTED
 from emotion.core.outputs import refuse_inputs, write_text
 from emotion.core.process import peak_rss_mb
 
@@ -38,6 +40,9 @@ def infer(cfg: DictConfig) -> int:
     print(text)
     if cfg.output.summary:
         write_text(cfg.output.summary, text + "\n")
+    if summary["interrupted"]:
+        print(f"interrupted after {summary['frames']} frames: the outputs hold them", file=sys.stderr)
+        return INTERRUPTED
     if problem:
         print(f"{'error' if cfg.strict else 'warning'}: {problem}", file=sys.stderr)
         return code if cfg.strict else 0

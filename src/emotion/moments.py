@@ -25,7 +25,7 @@ from omegaconf import DictConfig
 
 from emotion.core.cli import entry_point
 from emotion.core.errors import EmotionError
-from emotion.core.outputs import ensure_folder, refuse_inputs, write_text
+from emotion.core.outputs import ensure_folder, json_text, refuse_inputs, write_text
 
 log = logging.getLogger("emotion.moments")
 
@@ -80,8 +80,9 @@ def moments(cfg: DictConfig) -> dict:
     if not chosen:
         result["reason"] = (f"nothing stood out: no second of the {len(used)} viewer(s)' score rose above "
                             f"scoring.segments.min_score ({cfg.scoring.segments.min_score})")
+    json_text(result, "moments.json")  # strict JSON, checked before the trailer and page are made from it
     trailer_and_report(cfg.episode, cfg.report, out, timeline, classes, result)
-    write_text(out / "moments.json", json.dumps(result, indent=1) + "\n")
+    write_text(out / "moments.json", json_text(result, "moments.json"))
     log_job(cfg.tracking, cfg.run_name, cfg, {"moments": len(chosen), "trailer_s": result["trailer_s"],
                                               "viewers": len(used), "viewers_left_out": len(left)}, out)
     print(json.dumps(result, indent=1))

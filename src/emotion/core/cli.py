@@ -24,7 +24,7 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from emotion.core.config import CONFIG_PATH, compose_config, output_folder
-from emotion.core.errors import USER_ERROR, EmotionError, first_line
+from emotion.core.errors import INTERRUPTED, USER_ERROR, EmotionError, first_line
 from emotion.core.outputs import STORAGE_ERROR, StorageError, is_storage_fault, writable
 from emotion.schema import validate
 
@@ -120,7 +120,7 @@ def exits_cleanly(task: Callable, config_name: str, exit_code: bool) -> Callable
         except OmegaConfBaseException as e:
             fail(f"config: {first_line(e)}")
         except KeyboardInterrupt:
-            fail("interrupted", 130)
+            fail("interrupted", INTERRUPTED)
         except OSError as e:
             if not is_storage_fault(e):
                 raise

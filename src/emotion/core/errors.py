@@ -14,3 +14,12 @@ class EmotionError(Exception):
 def first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+INTERRUPTED = 130  # as a shell reports a process ended by Ctrl-C
+
+
+class Interrupted(EmotionError):
+    """The user or a scheduler asked the process to stop (SIGINT, SIGTERM); what was done is kept."""
+
+    exit_code = INTERRUPTED

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import glob
+import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -109,6 +110,15 @@ def atomic(path: str | Path) -> Iterator[Path]:
         if is_storage_fault(e):
             raise StorageError(path, e) from e
         raise
+
+
+def json_text(value, what: str) -> str:
+    """`value` as strict JSON (what a browser's JSON.parse and jq read): a NaN or infinity anywhere is an
+    `EmotionError` naming `what`, never a file that strict readers refuse."""
+    try:
+        return json.dumps(value, indent=1, allow_nan=False) + "\n"
+    except ValueError as e:
+        raise EmotionError(f"{what}: {e} (a NaN or infinite value)") from None
 
 
 def write_text(path: str | Path, text: str) -> Path:

@@ -11,6 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from emotion.core.errors import EmotionError
+from emotion.core.interrupt import stop_requests
 from emotion.core.outputs import atomic
 from emotion.core.process import seconds_since_process_start
 from emotion.inference import record
@@ -33,13 +34,16 @@ def run(engine: Engine, classes: list[str], source: Source, *, video: str | None
         display: bool | str, warmup_frames: int, max_frames: int | None) -> dict:
     """Every frame of `source` through `engine`; the annotated `video`, the per-frame record at `csv_path` and a
     window (`display`) when asked for. Returns the summary (frames, faces, labels, latency per stage, fps);
-    the first `warmup_frames` are left out of the timings."""
+    the first `warmup_frames` are left out of the timings. Ctrl-C or SIGTERM ends the loop after the frame in
+    progress: the files are closed under their final names and the summary says `interrupted`."""
     timings = {stage: [] for stage in STAGES}
     labels: Counter = Counter()
     frames = faces = 0
     first_frame_s = None
+    interrupted = False
     started = time.perf_counter()
     with ExitStack() as stack:
+        stopping = stack.enter_context(stop_requests())
         # Each file is renamed to its final name only after its writer closed (the stack unwinds in reverse).
         writer_video = VideoOutput(stack.enter_context(atomic(video)), source.fps, video) if video else None
         if writer_video:
@@ -78,6 +82,9 @@ def run(engine: Engine, classes: list[str], source: Source, *, video: str | None
                 if not window.show(annotated):
                     break
             progress.update()
+            if stopping():
+                interrupted = True
+                break
             if max_frames and frames >= max_frames:
                 break
     elapsed = time.perf_counter() - started
@@ -95,4 +102,5 @@ def run(engine: Engine, classes: list[str], source: Source, *, video: str | None
         "timed_frames": len(timings["total"]),
         "fps": round(frames / elapsed, 2) if elapsed else 0.0,
         "first_frame_s": round(first_frame_s, 2),
+        "interrupted": interrupted,
     }

@@ -8,11 +8,14 @@ with no face still gets one row, with an empty label.
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 from emotion.core.errors import EmotionError
 from emotion.inference.engine import FrameResult
+
+log = logging.getLogger(__name__)
 
 FIXED = ["frame", "time_s", "track_id", "x", "y", "w", "h", "label", "confidence"]
 TIMING = ["detect_ms", "classify_ms", "total_ms"]
@@ -33,9 +36,29 @@ def rows(index: int, time_s: float, result: FrameResult, classes: list[str]) -> 
 
 
 def read(path: Path, classes: list[str]) -> list[dict[str, str]]:
-    """Every row of a per-frame CSV, refused when it lacks the track or a class's column."""
+    """Every complete row of a per-frame CSV, refused when it lacks the track or a class's column.
+
+    A row with fields missing (the last one of a copy or a recorder that was cut off) is left out with a
+    warning naming the file and the line: the rest of the record counts.
+    """
     with open(path, newline="") as f:
-        found = list(csv.DictReader(f))
-    if found and ("track_id" not in found[0] or any(f"p_{c}" not in found[0] for c in classes)):
-        raise EmotionError(f"{path}: not a per-frame CSV of emotion.infer (track_id and p_<class> columns)")
+        reader = csv.DictReader(f)
+        if reader.fieldnames and ("track_id" not in reader.fieldnames
+                                  or any(f"p_{c}" not in reader.fieldnames for c in classes)):
+            raise EmotionError(f"{path}: not a per-frame CSV of emotion.infer (track_id and p_<class> columns)")
+        found = []
+        for row in reader:
+            if None in row.values() or None in row or not _numbers(row):
+                log.warning("%s, line %d: incomplete row left out (a record cut off while written?)", path,
+                            reader.line_num)
+                continue
+            found.append(row)
     return found
+
+
+def _numbers(row: dict[str, str]) -> bool:
+    try:
+        int(row["frame"]), float(row["time_s"])
+    except ValueError:
+        return False
+    return True

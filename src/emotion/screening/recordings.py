@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +48,12 @@ def recordings_from(paths: list[str], manifest: str | None) -> list[Recording]:
                 try:
                     path = Path(row["path"]).expanduser()
                     offset = (row.get("offset_s") or "").strip()
+                    seconds = float(offset) if offset else None
+                    if seconds is not None and not math.isfinite(seconds):
+                        raise ValueError(f"offset_s {offset!r} is not a number of seconds; leave it empty to "
+                                         "place the recording by its sound")
                     found.append(Recording(row["viewer"], path if path.is_absolute() else table.parent / path,
-                                           float(offset) if offset else None))
+                                           seconds))
                 except (KeyError, ValueError, TypeError) as e:
                     raise EmotionError(f"{table}:{n}: expected viewer,path,offset_s ({e})") from None
     for r, name in zip(found, unique_names([safe_name(r.viewer) for r in found])):

@@ -6,7 +6,9 @@ path, size and modification time, the model, detector, engine and sampling rate)
 recording it covers (frames expected, read, failed). The CSV is written under a temporary name and
 renamed only once complete, after its sidecar, and a stale record is removed before it is redone: a
 screening killed at any moment leaves either no record or a complete one with its own sidecar, so
-running it again redoes only what was in progress.
+running it again redoes only what was in progress. Stopped by Ctrl-C or SIGTERM, the recording in progress
+keeps its record up to the last sample, under its name, with a sidecar that says `interrupted` and not
+what made it: it can be scored, and the same command redoes it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from pathlib import Path
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from emotion.core.errors import EmotionError
+from emotion.core.errors import EmotionError, Interrupted
+from emotion.core.interrupt import stop_requests
 from emotion.core.outputs import atomic, write_text
 from emotion.inference import record
 from emotion.inference.engine import Engine
@@ -60,7 +63,7 @@ def classify_recording(recording: Recording, engine: Engine, classes: list[str],
                        made_of: dict, decode: DictConfig) -> str | None:
     """Sample the recording every 1/fps seconds of presentation time (decoded as `decode` says), classify,
     write the per-frame record with its sidecar `made_of` (see `signature`). Returns None, or why the
-    recording could not be read."""
+    recording could not be read; `Interrupted` once the record of a stopped recording is written."""
     try:
         source = open_source(source=str(recording.path), sample_fps=fps if decode.sampling else None)
     except EmotionError as e:
@@ -68,7 +71,8 @@ def classify_recording(recording: Recording, engine: Engine, classes: list[str],
     out.unlink(missing_ok=True)  # a stale record never stands beside a new sidecar
     engine.reset(fps)
     # The sidecar is written before the record gets its final name: a record under its name always has one.
-    with atomic(out) as partial:
+    last_s = 0.0
+    with atomic(out) as partial, stop_requests() as stopping:
         with (open(partial, "w", newline="") as f,
               tqdm(total=round(source.duration_s) or None, desc=recording.viewer, unit="s", leave=False) as progress):
             writer = csv.writer(f)
@@ -77,5 +81,12 @@ def classify_recording(recording: Recording, engine: Engine, classes: list[str],
                 progress.update(int(frame.time_s) - progress.n)
                 writer.writerows(record.rows(frame.index, frame.time_s, engine.process(frame.image, frame.time_s),
                                              classes))
-        write_text(sidecar(out), json.dumps({"made_of": made_of, "frames": source.accounting()}, indent=1) + "\n")
+                last_s = frame.time_s
+                if stopping():
+                    break
+        said = {"interrupted": True, "at_s": round(last_s, 3)} if stopping() else {"made_of": made_of}
+        write_text(sidecar(out), json.dumps({**said, "frames": source.accounting()}, indent=1) + "\n")
+    if stopping():
+        raise Interrupted(f"interrupted: {recording.viewer}'s record {out} holds its first {last_s:.1f} s and is "
+                          "not complete; the same command redoes it, keeping the complete ones")
     return None
