@@ -18,12 +18,12 @@ from emotion.inference.litert import LiteRTClassifier
 from emotion.model.assemble import build_model, float32_copy
 from emotion.model.preprocess import Preprocess
 
-from conftest import REPO, make_cfg
+from conftest import REPO, SMOKE, make_cfg
 from helpers.files import face_video
 
 
 def export_cfg(store, out, *overrides):
-    return make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", f"output_dir={out}",
+    return make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE, f"output_dir={out}",
                      f"paths.cache_dir={store}/cache", "representative_images=40", *overrides],
                     config_name="export")
 
@@ -93,7 +93,7 @@ def test_gate_refuses_quantized_variants(store, tmp_path, capsys):
 @pytest.mark.parametrize("option", ["auto", "keras", "litert"])
 def test_engine_options_build(exported, option):
     store = exported
-    cfg = make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", f"engine={option}", "detector=none"],
+    cfg = make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE, f"engine={option}", "detector=none"],
                    config_name="infer")
     engine, meta = build_engine(cfg.engine, cfg.detector, cfg.tracking, cfg.model)
     assert meta["runtime"].startswith({"auto": "litert int8", "keras": "keras", "litert": "litert int8"}[option])
@@ -108,8 +108,8 @@ def test_infer_runs_litert_without_tensorflow(exported, tmp_path):
 import sys, json
 from conftest import make_cfg
 from emotion.infer import infer
-cfg = make_cfg(["tracking.uri=sqlite:///{store}/mlflow.db", "source={video}", "detector=none", "display=false",
-                "output.summary={tmp_path}/summary.json", "engine=auto"], config_name="infer")
+cfg = make_cfg(["tracking.uri=sqlite:///{store}/mlflow.db", "{SMOKE}", "source={video}", "detector=none",
+                "display=false", "output.summary={tmp_path}/summary.json", "engine=auto"], config_name="infer")
 assert infer(cfg) == 0
 assert "tensorflow" not in sys.modules, "the LiteRT path imported TensorFlow"
 """
@@ -118,7 +118,7 @@ assert "tensorflow" not in sys.modules, "the LiteRT path imported TensorFlow"
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["runtime"] == "litert int8, 2 threads" and summary["frames"] == 6
-    cfg = make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", f"source={video}", "detector=none",
+    cfg = make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE, f"source={video}", "detector=none",
                     "display=false", f"output.summary={tmp_path}/s2.json", "engine=litert", "engine.variant=fp32",
                     "engine.threads=1"],
                    config_name="infer")

@@ -22,7 +22,7 @@ import pytest
 from emotion.data.synthetic import CLASSES
 from emotion.screening.recordings import recordings_from, unique_names
 
-from conftest import TINY, isolated, run_cli, store_uri
+from conftest import SMOKE, TINY, isolated, run_cli, store_uri
 from helpers.files import face_video, write_tree, write_viewer
 from helpers.media import episode as numbered_episode
 from helpers.media import numbered
@@ -137,7 +137,7 @@ def test_export_to_a_read_only_folder_is_one_line(tmp_path, read_only_disk):
 @pytest.mark.slow
 def test_infer_to_a_read_only_folder_is_one_line(store, tmp_path, read_only_disk):
     clip = face_video(tmp_path / "clip.mp4")
-    line = one_error_line(run_cli("emotion.infer", f"tracking.uri={store_uri(store)}", f"source={clip}",
+    line = one_error_line(run_cli("emotion.infer", f"tracking.uri={store_uri(store)}", SMOKE, f"source={clip}",
                                   "display=false", f"output.csv={read_only_disk}/frames.csv", cwd=tmp_path), 1)
     assert line == f"error: cannot write {read_only_disk}: Read-only file system"
 
@@ -147,7 +147,7 @@ def test_infer_to_a_read_only_folder_is_one_line(store, tmp_path, read_only_disk
 def test_infer_to_a_full_disk_keeps_no_partial_file(store, tmp_path, full_disk, output, reason):
     """OpenCV's video writer reports nothing when the disk fills: the written file is read back."""
     clip = face_video(tmp_path / "clip.mp4", frames=600, size=48)
-    result = run_cli("emotion.infer", f"tracking.uri={store_uri(store)}", f"source={clip}", "display=false",
+    result = run_cli("emotion.infer", f"tracking.uri={store_uri(store)}", SMOKE, f"source={clip}", "display=false",
                      f"output.{output}={full_disk}/out.{'csv' if output == 'csv' else 'mp4'}", "detector=none",
                      cwd=tmp_path)
     line = one_error_line(result, 1)
@@ -185,7 +185,7 @@ def test_a_locked_store_is_named(store, tmp_path):
 
 def test_infer_says_how_much_of_a_cut_off_video_was_missing(store, tmp_path):
     broken = cut_off(tmp_path / "broken.mp4", 200)
-    result = run_cli("emotion.infer", f"tracking.uri={store_uri(store)}", f"source={broken}", "display=false",
+    result = run_cli("emotion.infer", f"tracking.uri={store_uri(store)}", SMOKE, f"source={broken}", "display=false",
                      "detector=none", f"output.summary={tmp_path}/summary.json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -223,7 +223,7 @@ def test_evaluate_counts_every_unreadable_image(store, tmp_path):
     (root / "happy" / "empty.png").write_bytes(b"")
     (root / "sad" / "notes.png").write_text("not an image")
     (root / "neutral" / "loop.png").symlink_to(root / "neutral" / "loop.png")
-    result = run_cli("emotion.evaluate", f"tracking.uri={store_uri(store)}", "data=folder", f"data.root={root}",
+    result = run_cli("emotion.evaluate", f"tracking.uri={store_uri(store)}", SMOKE, "data=folder", f"data.root={root}",
                      "data.val_split=0.2", "data.test_split=0.3", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     line = json.loads(result.stdout.strip().splitlines()[-1])
@@ -252,7 +252,7 @@ def test_an_interrupted_infer_keeps_its_csv_video_and_summary(store, tmp_path, s
     names, the summary says interrupted, exit 130."""
     clip = face_video(tmp_path / "long.mp4", frames=3000)
     out = {name: tmp_path / name for name in ("f.csv", "a.mp4", "summary.json")}
-    command = [sys.executable, "-m", "emotion.infer", f"tracking.uri={store_uri(store)}", f"source={clip}",
+    command = [sys.executable, "-m", "emotion.infer", f"tracking.uri={store_uri(store)}", SMOKE, f"source={clip}",
                "display=false", "detector=none", "engine=keras", f"output.csv={out['f.csv']}",
                f"output.video={out['a.mp4']}", f"output.summary={out['summary.json']}"]
     run = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -14,7 +14,7 @@ from emotion.infer import infer
 from emotion.inference.backends import build_engine
 from emotion.inference.budget import NOT_JUDGED, OVER_BUDGET
 
-from conftest import SHARED, make_cfg, run_cli
+from conftest import SHARED, SMOKE, make_cfg, run_cli
 from helpers.files import face_video
 
 MEDIA = SHARED / "media"
@@ -23,7 +23,7 @@ needs_media = pytest.mark.skipif(not (MEDIA / "WolfgangLanger_Pexels.mp4").is_fi
 
 
 def infer_cfg(store, *overrides):
-    return make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", "display=false", "output.summary=null",
+    return make_cfg([f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE, "display=false", "output.summary=null",
                      *overrides], config_name="infer")
 
 
@@ -101,7 +101,7 @@ def test_notebook_api(store, tmp_path, monkeypatch):
     from emotion import EmotionOnCamera, emotion_on_camera
 
     assert emotion_on_camera is EmotionOnCamera
-    camera = EmotionOnCamera(detector="none", overrides=[f"tracking.uri=sqlite:///{store}/mlflow.db"])
+    camera = EmotionOnCamera(detector="none", overrides=[f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE])
     frame = draw_face("happy", 80)[..., ::-1].copy()
     annotated = camera.add_bounding_box(frame)
     assert annotated.shape == frame.shape and (annotated != frame).any()
@@ -140,7 +140,7 @@ def test_model_without_metadata_is_refused(store, tmp_path):
 
 
 def test_cli_camera_error_is_one_line(store, tmp_path):
-    result = run_cli("emotion.infer", f"tracking.uri=sqlite:///{store}/mlflow.db", "camera=0", cwd=tmp_path)
+    result = run_cli("emotion.infer", f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE, "camera=0", cwd=tmp_path)
     assert result.returncode == 2
     assert "error: camera 0 cannot be opened" in result.stderr
     assert "Traceback" not in result.stderr
@@ -148,14 +148,14 @@ def test_cli_camera_error_is_one_line(store, tmp_path):
 
 def test_cli_strict_budget_exit_code(store, tmp_path):
     video = face_video(tmp_path / "faces.mp4", frames=14)
-    result = run_cli("emotion.infer", f"tracking.uri=sqlite:///{store}/mlflow.db", f"source={video}",
+    result = run_cli("emotion.infer", f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE, f"source={video}",
                      "detector=none", "display=false", "strict=true", "budget_s=0.000001", cwd=tmp_path)
     assert result.returncode == OVER_BUDGET
     assert "slowest stage" in result.stderr
     assert (tmp_path / "outputs" / "infer").is_dir()
     image = tmp_path / "face.png"
     cv2.imwrite(str(image), draw_face("sad", 64)[..., ::-1])
-    result = run_cli("emotion.infer", f"tracking.uri=sqlite:///{store}/mlflow.db", f"source={image}",
+    result = run_cli("emotion.infer", f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE, f"source={image}",
                      "display=false", "strict=true", "budget_s=0.000001", cwd=tmp_path)
     assert result.returncode == NOT_JUDGED, "one image: nothing was timed, so nothing holds"
     assert "error: the budget cannot be judged" in result.stderr

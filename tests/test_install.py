@@ -36,7 +36,7 @@ def test_wheel_runs_the_quick_start_from_an_empty_directory(tmp_path):
     where = run("-c", "import emotion, emotion.conf; print(emotion.__file__, emotion.conf.__file__)")
     assert where.returncode == 0 and str(REPO) not in where.stdout and str(env) in where.stdout, where.stdout
     helped = run("-m", "emotion.train", "--help")
-    assert helped.returncode == 0 and "experiment: ferplus_cpu, quickstart, seed" in helped.stdout
+    assert helped.returncode == 0 and "experiment: ferplus_cpu, ferplus_dlib, quickstart, seed" in helped.stdout
     trained = run("-m", "emotion.train", "experiment=quickstart", "debug=fast")
     assert trained.returncode == 0, trained.stderr[-2000:]
     assert (empty / "mlflow.db").is_file() and '"model": "emotion-synthetic"' in trained.stdout

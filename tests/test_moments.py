@@ -16,7 +16,7 @@ from emotion.core.errors import EmotionError
 from emotion.data.synthetic import CLASSES, draw_face
 from emotion.moments import moments
 
-from conftest import SHARED, make_cfg
+from conftest import SHARED, SMOKE, make_cfg
 from helpers.files import write_viewer
 from helpers.media import episode as numbered_episode
 from helpers.media import heard, numbered, write_video
@@ -100,6 +100,7 @@ def test_real_clips_end_to_end(store, tmp_path):
     episode = MEDIA / "WolfgangLanger_Pexels.mp4"
     cfg = make_cfg([f"recordings=[{episode},{MEDIA / 'single_face.mp4'},{MEDIA / 'no_face.mp4'}]",
                     f"episode={episode}", f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db",
+                    SMOKE,
                     "sync=given",  # the clip's soundtrack is digital silence: nothing to place recordings by
                     "scoring.segments.min_len_s=2", "scoring.segments.max_len_s=4", "scoring.segments.min_gap_s=1"],
                    config_name="moments")
@@ -137,7 +138,8 @@ def test_recordings_are_placed_by_their_sound(store, tmp_path):
     later = face_recording(tmp_path / "later.mp4", 20, heard(sound, 9.6, 20, seed=3), seed=1)
     elsewhere = face_recording(tmp_path / "elsewhere.mp4", 20, heard(made_up(30, seed=9), 0, 20, seed=4))
     result = moments(make_cfg([f"recordings=[{late},{later},{elsewhere}]", f"episode={episode}", "detector=none",
-                               "engine=keras", f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db"],
+                               "engine=keras", f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db",
+                               SMOKE],
                               config_name="moments"))
     placed = {r["viewer"]: r for r in json.loads((tmp_path / "out" / "moments.json").read_text())["recordings"]}
     assert placed["late"]["offset_s"] == pytest.approx(4.2, abs=0.1) and placed["late"]["offset_from"] == "sound"
@@ -185,7 +187,7 @@ def test_an_interrupted_screening_keeps_what_it_did(store, tmp_path):
     videos = [face_recording(tmp_path / f"cam{i}.mp4", 120, rate=5, seed=i) for i in range(2)]
     command = [sys.executable, "-m", "emotion.moments", f"recordings=[{','.join(map(str, videos))}]",
                "detector=none", "engine=keras", "duration_s=120", f"output_dir={tmp_path}/out",
-               f"tracking.uri=sqlite:///{store}/mlflow.db"]
+               f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE]
     frames = tmp_path / "out" / "frames"
     run = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 240
@@ -215,7 +217,7 @@ def test_a_killed_screening_keeps_its_finished_recordings(store, tmp_path):
     videos = [face_recording(tmp_path / f"cam{i}.mp4", 240, rate=5, seed=i) for i in range(3)]
     command = [sys.executable, "-m", "emotion.moments", f"recordings=[{','.join(map(str, videos))}]",
                "detector=none", "engine=keras", "duration_s=240", f"output_dir={tmp_path}/out",
-               f"tracking.uri=sqlite:///{store}/mlflow.db"]
+               f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE]
     frames = tmp_path / "out" / "frames"
     killed = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240

@@ -9,7 +9,7 @@ import pytest
 
 from emotion.moments import moments
 
-from conftest import TINY, isolated, make_cfg, run_cli
+from conftest import SMOKE, TINY, isolated, make_cfg, run_cli
 from helpers.files import face_video
 
 pytest.importorskip("ray", reason="Ray is the optional extra: pip install -e '.[ray]'")
@@ -23,7 +23,7 @@ def without_timings(path):
 def test_moments_on_ray_give_the_local_result(store, tmp_path):
     recordings = [face_video(tmp_path / f"viewer{i}.mp4", frames=30, fps=10.0) for i in range(2)]
     common = [f"recordings=[{','.join(map(str, recordings))}]", "detector=none", "engine=keras", "duration_s=3",
-              f"tracking.uri=sqlite:///{store}/mlflow.db", "scoring.segments.min_len_s=1",
+              f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE, "scoring.segments.min_len_s=1",
               "scoring.segments.min_gap_s=0"]
     local = moments(make_cfg([*common, f"output_dir={tmp_path}/local"], config_name="moments"))
     on_ray = moments(make_cfg([*common, f"output_dir={tmp_path}/ray", "executor=ray", "executor.workers=2",

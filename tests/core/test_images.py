@@ -27,7 +27,7 @@ from emotion.inference.detectors import WholeFrame, square_crop
 from emotion.inference.litert import LiteRTClassifier
 from emotion.tracking.lookup import load_keras_model, model_metadata
 
-from conftest import SHARED, make_cfg, store_uri
+from conftest import SHARED, SMOKE, make_cfg, store_uri
 
 MEDIA = SHARED / "media"
 FERPLUS_VALID = SHARED / "data" / "ferplus" / "FER2013Valid"
@@ -170,7 +170,7 @@ def test_a_corrupt_image_keeps_its_row_and_is_listed(store, tmp_path):
 def test_both_paths_agree_and_print_one_json_line(store, capsys):
     lines = {}
     for via in ("dataset", "engine"):
-        args = [f"tracking.uri={store_uri(store)}", "data=synthetic", f"via={via}", "engine=keras"]
+        args = [f"tracking.uri={store_uri(store)}", SMOKE, "data=synthetic", f"via={via}", "engine=keras"]
         accuracy = evaluate(make_cfg(args, config_name="evaluate"))
         lines[via] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
         assert lines[via]["via"] == via and lines[via]["accuracy"] == pytest.approx(accuracy, abs=1e-4)

@@ -10,7 +10,7 @@ from emotion.data.synthetic import CLASSES
 from emotion.evaluate import evaluate
 from emotion.train import train
 
-from conftest import SHARED, isolated, make_cfg
+from conftest import SHARED, SMOKE, isolated, make_cfg
 from helpers.files import ROWS, write_ferplus
 
 CLASSES = list(CLASSES)
@@ -100,7 +100,7 @@ def test_train_and_evaluate_on_a_tiny_ferplus(workdir):
 
 def test_evaluate_refuses_a_missing_split(store):
     with pytest.raises(EmotionError, match="has no split 'holdout'"):
-        evaluate(make_cfg(["data=synthetic", "split=holdout", f"tracking.uri=sqlite:///{store}/mlflow.db"],
+        evaluate(make_cfg(["data=synthetic", "split=holdout", f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE],
                           config_name="evaluate"))
 
 

@@ -17,7 +17,7 @@ from emotion.screening.recordings import inside, safe_name
 from emotion.screening.trailer import check_trailer, cut_trailer
 from emotion.screening.viewers import viewers_of
 
-from conftest import REPO, SHARED, make_cfg
+from conftest import REPO, SHARED, SMOKE, make_cfg
 from helpers.files import face_video, write_viewer
 from helpers.media import decoded, episode, number_of, write_video
 
@@ -83,7 +83,7 @@ def test_sampling_decodes_only_what_the_samples_need(tmp_path):
 def test_variable_frame_rate_recording_lands_on_the_right_seconds(store, tmp_path):
     path, _ = vfr_recording(tmp_path / "vfr.mp4")
     result = moments(make_cfg([f"recordings=[{path}]", "detector=none", "engine=keras", "duration_s=8",
-                               f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db"],
+                               f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE],
                               config_name="moments"))
     rows = list(csv.DictReader(open(tmp_path / "out" / "frames" / "vfr.csv")))
     sampled = [float(r["time_s"]) for r in rows]
@@ -118,7 +118,7 @@ def test_viewer_names_cannot_escape_the_output_folder(store, tmp_path):
     manifest.write_text(f"viewer,path,offset_s\n../../../tmp/evil,{video},0\n..,{video},0\n")
     out = tmp_path / "deep" / "out"
     result = moments(make_cfg([f"manifest={manifest}", "detector=none", "engine=keras", f"output_dir={out}",
-                               f"tracking.uri=sqlite:///{store}/mlflow.db", "duration_s=2",
+                               f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE, "duration_s=2",
                                "scoring.segments.min_len_s=1"],
                               config_name="moments"))
     assert sorted(p.name for p in (out / "frames").iterdir()) == ["tmp_evil.csv", "tmp_evil.json", "viewer.csv",
@@ -152,14 +152,14 @@ def test_two_viewers_on_one_camera(store, tmp_path):
                     str(MEDIA / "WolfgangLanger_Pexels.mp4"), "--right", str(MEDIA / "single_face.mp4"), "--out",
                     str(group)], check=True, capture_output=True, timeout=300)
     result = moments(make_cfg([f"recordings=[{group}]", f"episode={MEDIA / 'WolfgangLanger_Pexels.mp4'}",
-                               f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db",
+                               f"output_dir={tmp_path}/out", f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE,
                                "sync=given"],  # the clip's soundtrack is digital silence
                               config_name="moments"))
     assert result["viewers"] == ["group#0", "group#1"]
     assert result["trailer"]["audio"] and result["trailer"]["checked"]["audio"]
     largest = moments(make_cfg([f"frames_csv=[{tmp_path}/out/frames/group.csv]", "viewers=largest",
                                 f"episode={MEDIA / 'WolfgangLanger_Pexels.mp4'}", f"output_dir={tmp_path}/out2",
-                                f"tracking.uri=sqlite:///{store}/mlflow.db"], config_name="moments"))
+                                f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE], config_name="moments"))
     assert largest["viewers"] == ["group"]
 
 

@@ -14,6 +14,7 @@ from emotion.core.threads import set_threads
 from emotion.inference.classifiers import Classify, keras_classifier
 from emotion.inference.engine import Engine
 from emotion.inference.litert import PREFERENCE, LiteRTClassifier
+from emotion.inference.packaged import PACKAGED, require_packaged
 from emotion.tracking.lookup import exported_variants, load_keras_model, model_metadata, resolve_model_uri, run_id_of
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,13 @@ def load_classifier(uri: str, backend: str, variant: str | None, threads: int) -
     `litert`, or `auto` when `python -m emotion.export` accepted a LiteRT file
     for the model: LiteRT, never importing TensorFlow (the fastest accepted
     variant unless `variant` names one). Otherwise Keras, with TensorFlow's
-    threads set before it starts.
+    threads set before it starts. The packaged model is LiteRT only.
     """
+    if uri == PACKAGED:
+        meta = require_packaged()
+        if backend == "keras" or (variant and variant != meta["variant"]):
+            raise EmotionError(f"the packaged model is LiteRT {meta['variant']} only: use engine=auto or litert")
+        return LiteRTClassifier(meta["path"], threads), f"litert {meta['variant']}, {_threads(threads)}"
     run_id = run_id_of(uri) if backend in ("litert", "auto") else None
     exported = exported_variants(run_id) if run_id else {}
     if backend == "litert" and not exported:

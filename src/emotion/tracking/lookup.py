@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 
 from emotion.core.errors import EmotionError
 from emotion.inference.litert import artifact_path
+from emotion.inference.packaged import PACKAGED, packaged_metadata, require_packaged
 from emotion.tracking.registry import CHAMPION
 from emotion.tracking.store import store_faults, store_file
 
@@ -38,14 +39,23 @@ def _champion(client: MlflowClient, name: str):
         return None
 
 
+def _packaged_instead(reason: str) -> str | None:
+    """`packaged` when this install carries a model (the choice and `reason` logged), else None."""
+    if packaged_metadata() is None:
+        return None
+    log.info("model=best: the packaged model (%s; its model card: models/MODEL_CARD.md in the package)", reason)
+    return PACKAGED
+
+
 def best_model_uri(cfg: DictConfig) -> str:
     """The champion of a registered model, chosen without comparing metrics across datasets.
 
     Each registered model's champion was chosen among versions trained on the
     same data. Different registered models hold different data, so their
     metrics never compete: `tracking.model_name` names one; otherwise the
-    newest champion trained on real data is taken (smoke-data models only when
-    nothing else exists). The choice and its reason are logged.
+    newest champion trained on real data is taken. When the store holds none,
+    the model that ships with the package (smoke-data models only when this
+    install has none). The choice and its reason are logged.
     """
     mlflow.set_tracking_uri(cfg.uri)
     database = store_file(cfg.uri)
@@ -57,6 +67,9 @@ def best_model_uri(cfg: DictConfig) -> str:
             versions = _versions(client, cfg.get("model_name"))
     if not versions:
         where = f"model {cfg.model_name!r}" if cfg.get("model_name") else "model"
+        packaged = None if cfg.get("model_name") else _packaged_instead(f"no trained model in {cfg.uri}")
+        if packaged:
+            return packaged
         raise EmotionError(f"no trained {where} in {cfg.uri}: run `python -m emotion.train` first "
                            "(or pass model=<MLflow model URI or directory>)")
     names = sorted({v.name for v in versions})
@@ -72,6 +85,11 @@ def best_model_uri(cfg: DictConfig) -> str:
 
     with store_faults(cfg.uri):
         real = [c for c in champions if not smoke(c)]
+    if not real and not cfg.get("model_name"):
+        packaged = _packaged_instead(f"{cfg.uri} holds smoke models only ({', '.join(names)}), trained on drawn "
+                                     "faces: name one with tracking.model_name=NAME to run it")
+        if packaged:
+            return packaged
     pool = real or champions
     chosen = max(pool, key=lambda v: int(v.creation_timestamp))
     others = sorted(c.name for c in champions if c.name != chosen.name)
@@ -83,10 +101,14 @@ def best_model_uri(cfg: DictConfig) -> str:
 
 
 def resolve_model_uri(spec: str, cfg: DictConfig) -> str:
-    """`best`, an MLflow URI (`models:/...`, `runs:/...`), or a local MLflow model directory."""
+    """`best`, `packaged`, an MLflow URI (`models:/...`, `runs:/...`), or a local MLflow model directory."""
     mlflow.set_tracking_uri(cfg.uri)
     if spec == "best":
         return best_model_uri(cfg)
+    if spec == PACKAGED:
+        require_packaged()
+        log.info("model=packaged: the model that ships with the package (models/MODEL_CARD.md)")
+        return PACKAGED
     if ":/" in spec:
         return spec
     path = Path(spec).expanduser()
@@ -102,6 +124,8 @@ def model_metadata(uri: str) -> dict:
 
     Only the MLmodel file is read, not the model's weights.
     """
+    if uri == PACKAGED:
+        return require_packaged()
     try:
         metadata = Model.load(uri).metadata or {}
     except (MlflowException, OSError) as e:
@@ -114,19 +138,26 @@ def model_metadata(uri: str) -> dict:
 
 def load_keras_model(uri: str):
     """The Keras model behind `uri` (the preprocessing layer comes with it)."""
+    if uri == PACKAGED:
+        raise EmotionError("the packaged model is a LiteRT file without its Keras model: name a tracked model "
+                           "(model=models:/NAME@champion), or use the engine (via=engine, engine=auto|litert)")
     import mlflow.keras
 
+    import emotion.model.dlib_resnet  # noqa: F401 - and dlib's ResNet's ZeroFillAdd
     import emotion.model.preprocess  # noqa: F401 - registers the Preprocess layer for deserialisation
     import emotion.model.prior  # noqa: F401 - and the PriorShift layer
 
     try:
         return mlflow.keras.load_model(uri)
-    except (MlflowException, OSError, ValueError) as e:
+    except (MlflowException, OSError, ValueError, TypeError) as e:
         raise EmotionError(f"cannot load model {uri}: {str(e).strip().splitlines()[0]}") from None
 
 
 def run_id_of(uri: str) -> str | None:
-    """The training run behind a model URI (None for a local directory)."""
+    """The training run behind a model URI (None for a local directory; for the packaged model, the run of
+    this project's that made it, which need not be in this store)."""
+    if uri == PACKAGED:
+        return require_packaged()["source"]["run_id"]
     client = MlflowClient()
     try:
         if uri.startswith("runs:/"):
