@@ -15,7 +15,10 @@ and 2 threads:
 3. ours-litert-fp32 / -dynamic / -int8: our engine on LiteRT, without TensorFlow;
 4. ours-litert-int8-every3: the same, detecting every 3rd frame (`detect_every=3`, boxes carried);
 5. ours-litert-int8-haar: int8 with the previous default detector, OpenCV's Haar cascade on a gray copy
-   320 px wide (`detector=haar`), for the detection cost of both in one run.
+   320 px wide (`detector=haar`), for the detection cost of both in one run;
+6. ferplus-compact-int8 / ferplus-dlib-int8: the same engine with the FER+ recipes' networks instead
+   (`experiment=ferplus_cpu`, the compact VGG at 48 px; `experiment=ferplus_dlib`, dlib's face ResNet
+   at 112 px), LiteRT int8: the classify time per face of the models the product runs.
 """
 
 from __future__ import annotations
@@ -29,14 +32,22 @@ from pathlib import Path
 
 import numpy as np
 
-# Our methods: (runtime, emotion.infer overrides).
+# The networks timed: (emotion.train overrides, input size). Random weights: speed does not depend on them.
+NETWORKS = {
+    "resnet50": (["backbone.weights=null", "head=dilated"], 224),
+    "ferplus-compact": (["experiment=ferplus_cpu", "runtime.precision=float32"], 48),
+    "ferplus-dlib": (["experiment=ferplus_dlib", "backbone.weights=null"], 112),
+}
+# Our methods: (network, runtime, emotion.infer overrides).
 OURS = {
-    "ours-keras": ("keras", []),
-    "ours-litert-fp32": ("fp32", []),
-    "ours-litert-dynamic": ("dynamic", []),
-    "ours-litert-int8": ("int8", []),
-    "ours-litert-int8-every3": ("int8", ["engine.detect_every=3"]),
-    "ours-litert-int8-haar": ("int8", ["detector=haar"]),
+    "ours-keras": ("resnet50", "keras", []),
+    "ours-litert-fp32": ("resnet50", "fp32", []),
+    "ours-litert-dynamic": ("resnet50", "dynamic", []),
+    "ours-litert-int8": ("resnet50", "int8", []),
+    "ours-litert-int8-every3": ("resnet50", "int8", ["engine.detect_every=3"]),
+    "ours-litert-int8-haar": ("resnet50", "int8", ["detector=haar"]),
+    "ferplus-compact-int8": ("ferplus-compact", "int8", []),
+    "ferplus-dlib-int8": ("ferplus-dlib", "int8", []),
 }
 METHODS = ("notebook", *OURS)
 
@@ -56,26 +67,29 @@ def read_frames(video: str, limit: int) -> list[np.ndarray]:
     return frames
 
 
-def build_models(work: Path, video: str) -> None:
-    """The customer's model as .keras and its three LiteRT variants (int8 calibrated on the clip's faces)."""
-    if all((work / f"{v}.tflite").is_file() for v in ("fp32", "dynamic", "int8")) and (work / "model.keras").is_file():
-        return
+def build_models(work: Path, video: str, networks: set[str]) -> None:
+    """Each network as .keras and its three LiteRT variants (int8 calibrated on the clip's faces), in work/<name>."""
     from emotion.core.config import build, compose_config
     from emotion.core.images import model_batch
     from emotion.deploy.convert import convert
     from emotion.inference.detectors import square_crop
     from emotion.model.assemble import build_model
 
-    work.mkdir(parents=True, exist_ok=True)
-    cfg = compose_config("train", ["backbone.weights=null", "head=dilated"])
-    model, _ = build_model(cfg.backbone, cfg.head, 9, cfg.paths.cache_dir)
-    model.save(work / "model.keras")
-    detector = build(compose_config("infer", ["detector=haar"]).detector, "detector")
-    crops = [square_crop(frame, found.box, 0.1)[0] for frame in read_frames(video, 400)[::4]
-             for found in detector(frame)]
-    representative = model_batch(crops, 224)
-    for variant in ("fp32", "dynamic", "int8"):
-        (work / f"{variant}.tflite").write_bytes(convert(model, variant, representative))
+    crops = None
+    for name in sorted(networks):
+        folder, (overrides, size) = work / name, NETWORKS[name]
+        if all((folder / f"{v}.tflite").is_file() for v in ("fp32", "dynamic", "int8")):
+            continue
+        if crops is None:
+            detector = build(compose_config("infer", ["detector=haar"]).detector, "detector")
+            crops = [square_crop(frame, found.box, 0.1)[0] for frame in read_frames(video, 400)[::4]
+                     for found in detector(frame)]
+        folder.mkdir(parents=True, exist_ok=True)
+        cfg = compose_config("train", overrides)
+        model, _ = build_model(cfg.backbone, cfg.head, 9, cfg.paths.cache_dir)
+        model.save(folder / "model.keras")
+        for variant in ("fp32", "dynamic", "int8"):
+            (folder / f"{variant}.tflite").write_bytes(convert(model, variant, model_batch(crops, size)))
 
 
 def notebook_method(work: Path, threads: int):
@@ -86,7 +100,7 @@ def notebook_method(work: Path, threads: int):
     from emotion.core.threads import set_threads
 
     set_threads(threads, threads)
-    model = keras.saving.load_model(work / "model.keras")
+    model = keras.saving.load_model(work / "resnet50" / "model.keras")
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
 
     def process(frame):
@@ -103,7 +117,7 @@ def notebook_method(work: Path, threads: int):
     return process
 
 
-def our_method(work: Path, threads: int, runtime: str, overrides: list[str]):
+def our_method(work: Path, threads: int, network: str, runtime: str, overrides: list[str]):
     from emotion.core.config import build, compose_config
     from emotion.inference.backends import engine_for
 
@@ -115,13 +129,14 @@ def our_method(work: Path, threads: int, runtime: str, overrides: list[str]):
         from emotion.inference.classifiers import keras_classifier
 
         set_threads(threads, threads)
-        classify = keras_classifier(keras.saving.load_model(work / "model.keras"))
+        classify = keras_classifier(keras.saving.load_model(work / network / "model.keras"))
     else:
         from emotion.inference.litert import LiteRTClassifier
 
-        classify = LiteRTClassifier(work / f"{runtime}.tflite", threads)
+        classify = LiteRTClassifier(work / network / f"{runtime}.tflite", threads)
     cfg = compose_config("infer", ["engine.smoothing=1", f"engine.threads={threads}", *overrides])
-    engine = engine_for(build(cfg.detector, "detector"), classify, [str(i) for i in range(9)], 224, cfg.engine)
+    engine = engine_for(build(cfg.detector, "detector"), classify, [str(i) for i in range(9)], NETWORKS[network][1],
+                        cfg.engine)
 
     def process(frame):
         result = engine.process(frame)
@@ -184,7 +199,7 @@ def main():
     if args.one:
         print(json.dumps(measure(args.one[0], int(args.one[1]), args.work, args.video, args.frames, args.warmup)))
         return
-    build_models(args.work, args.video)
+    build_models(args.work, args.video, {"resnet50"} | {OURS[m][0] for m in args.methods if m in OURS})
     rows = []
     for threads in args.threads:
         for method in args.methods:
