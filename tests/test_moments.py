@@ -105,8 +105,8 @@ def test_real_clips_end_to_end(store, tmp_path):
                    config_name="moments")
     result = moments(cfg)
     out = tmp_path / "out"
-    assert {"timeline.csv", "timeline.png", "moments.json", "trailer.mp4", "report.html"} <= {p.name for p in
-                                                                                                out.iterdir()}
+    assert {"timeline.csv", "timeline.png", "moments.json", "trailer.mp4", "report.html", "moments.otio",
+            "moments.edl", "moments.xml"} <= {p.name for p in out.iterdir()}
     assert "WolfgangLanger_Pexels#0" in result["viewers"]
     assert {"viewer": "no_face", "reason": "no face in the recording"} in result["left_out"]
     saved = json.loads((out / "moments.json").read_text())

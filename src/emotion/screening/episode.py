@@ -1,5 +1,5 @@
-"""The episode side of a screening: its length, its shots, and what is cut from it (the trailer, the moments'
-thumbnails) for the review page."""
+"""The episode side of a screening: its length, its shots, and what is cut from it (the trailer, the editor's
+timelines, the moments' thumbnails) for the review page."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig
 
+from emotion.screening.interchange import ADAPTERS, write_timelines
 from emotion.screening.review import write_report
 from emotion.screening.shots import shot_boundaries, snap_to_shots
 from emotion.screening.timeline import plot_timeline
 from emotion.screening.trailer import cut_trailer, frames_between, media_info
 
-OUTPUTS = ("trailer.mp4", "report.html", "moments.json", "timeline.csv", "timeline.png")
+OUTPUTS = ("trailer.mp4", "report.html", "moments.json", "timeline.csv", "timeline.png", *ADAPTERS)
 
 
 def screening_outputs(out: Path, viewers: list[str]) -> dict[str, Path]:
@@ -43,8 +44,8 @@ def cut_shots(episode: str | None, shots: DictConfig, moments: list[dict], durat
 
 def trailer_and_report(episode: str | None, report: DictConfig, out: Path, timeline: dict, classes: list[str],
                        result: dict) -> None:
-    """timeline.png, trailer.mp4 (with an episode and a moment to cut) and report.html in `out`; the cut
-    recorded in `result`."""
+    """timeline.png, trailer.mp4 and the editor's timelines (with an episode and a moment to cut) and report.html
+    in `out`; the cut recorded in `result`."""
     chosen = result["moments"]
     plot_timeline(timeline["shares"], classes, timeline["score"], chosen, out / "timeline.png")
     trailer, thumbnails = None, [[] for _ in chosen]
@@ -54,6 +55,7 @@ def trailer_and_report(episode: str | None, report: DictConfig, out: Path, timel
         for m, frames in zip(chosen, cut["segment_frames"]):
             m["frames"] = frames
         result["trailer"] = cut
+        result["timelines"] = write_timelines(video, media_info(video), chosen, out)
         trailer = out / "trailer.mp4"
         thumbnails = [frames_between(video, list(np.linspace(m["start_s"], m["end_s"], report.thumbnails,
                                                               endpoint=False)))
