@@ -81,7 +81,7 @@ def moments(cfg: DictConfig) -> dict:
         result["reason"] = (f"nothing stood out: no second of the {len(used)} viewer(s)' score rose above "
                             f"scoring.segments.min_score ({cfg.scoring.segments.min_score})")
     json_text(result, "moments.json")  # strict JSON, checked before the trailer and page are made from it
-    trailer_and_report(cfg.episode, cfg.report, out, timeline, classes, result)
+    trailer_and_report(cfg.episode, cfg.report, out, timeline, classes, result, made)
     write_text(out / "moments.json", json_text(result, "moments.json"))
     log_job(cfg.tracking, cfg.run_name, cfg, {"moments": len(chosen), "trailer_s": result["trailer_s"],
                                               "viewers": len(used), "viewers_left_out": len(left)}, out)

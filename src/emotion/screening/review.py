@@ -3,8 +3,9 @@
 `report.html` is one self-contained file (opens from disk: no server, no
 internet): the per-second timeline of every emotion and of the score as inline
 SVG, each moment with a strip of thumbnails from the episode, its time range,
-score, dominant emotion and the viewers reacting, and a player for the trailer
-(embedded when small enough). Clicking a moment plays it in the trailer.
+score, dominant emotion and the faces of the viewers reacting (the evidence),
+and a player for the trailer (embedded when small enough). Clicking a moment
+plays it in the trailer.
 """
 
 from __future__ import annotations
@@ -74,6 +75,22 @@ def _clock(seconds: float) -> str:
     return f"{int(seconds) // 60}:{seconds % 60:05.2f}"
 
 
+def _faces(moment: dict) -> str:
+    """The evidence: each reacting viewer's face and emotion at the peak; those without one, grouped by why."""
+    shown, why = [], {}
+    for e in moment.get("evidence", []):
+        crop = Path(e["crop"]) if "crop" in e else None
+        if crop is not None and crop.is_file():
+            shown.append(f'<figure><img alt="{html.escape(e["viewer"])}" src="data:image/jpeg;base64,'
+                         f'{base64.b64encode(crop.read_bytes()).decode()}"><figcaption>{html.escape(e["viewer"])}: '
+                         f'{html.escape(e["emotion"])} ({e["confidence"]:.2f})</figcaption></figure>')
+        else:
+            why.setdefault(e.get("missing") or f"crop not found: {crop}", []).append(e["viewer"])
+    notes = "".join(f'<p class="no-face">No face shown for {html.escape(", ".join(viewers))}: {html.escape(reason)}'
+                    "</p>" for reason, viewers in why.items())
+    return f'<div class="faces">{"".join(shown)}</div>{notes}' if shown or notes else ""
+
+
 def write_report(path: Path, timeline: dict, classes: list[str], moments: list[dict], thumbnails: list[list],
                  trailer: Path | None, embed_trailer_mb: float, shots: list[float] | None = None,
                  nothing_because: str | None = None) -> Path:
@@ -91,7 +108,8 @@ def write_report(path: Path, timeline: dict, classes: list[str], moments: list[d
             f'<h3>Moment {i + 1}: {_clock(m["start_s"])} to {_clock(m["end_s"])}</h3>'
             f'<p><b>score</b> {m["score"]:.3f} &middot; <b>dominant emotion</b> '
             f'{html.escape(str(m.get("dominant_emotion") or "none"))} &middot; <b>viewers reacting</b> '
-            f'{m.get("viewers_reacting", 0)} ({who}){_on_cuts(m)}</p><div class="strip">{strip}</div></section>')
+            f'{m.get("viewers_reacting", 0)} ({who}){_on_cuts(m)}</p><div class="strip">{strip}</div>{_faces(m)}'
+            '</section>')
     player = ("<p>No trailer: no moment stood out.</p>" if not moments else
               "<p>No trailer: no episode video was given.</p>")
     if trailer is not None and trailer.is_file():
@@ -109,6 +127,8 @@ svg {{ width: 100%; height: auto; border: 1px solid #ddd; }}
 .moment {{ border: 1px solid #ddd; border-radius: 6px; padding: 0.5em 1em; margin: 1em 0; cursor: pointer; }}
 .moment:hover {{ background: #fff7e6; }}
 .strip img {{ height: 90px; margin-right: 4px; }}
+.faces figure {{ display: inline-block; margin: 0 8px 0 0; font-size: 12px; text-align: center; }}
+.no-face {{ font-size: 13px; color: #666; }}
 video {{ width: 100%; max-height: 480px; background: #000; }}
 </style></head>
 <body>
