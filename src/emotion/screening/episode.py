@@ -15,7 +15,9 @@ from emotion.screening.shots import shot_boundaries, snap_to_shots
 from emotion.screening.timeline import plot_timeline
 from emotion.screening.trailer import cut_trailer, frames_between, media_info
 
-OUTPUTS = ("trailer.mp4", "report.html", "moments.json", "timeline.csv", "timeline.png", *ADAPTERS, "evidence")
+# What `publish` writes, from the moments alone; a screening writes the rest too.
+PUBLISHED = ("trailer.mp4", "report.html", "timeline.png", *ADAPTERS)
+OUTPUTS = (*PUBLISHED, "moments.json", "timeline.csv", "evidence")
 
 
 def screening_outputs(out: Path, viewers: list[str]) -> dict[str, Path]:
@@ -46,11 +48,19 @@ def cut_shots(episode: str | None, shots: DictConfig, moments: list[dict], durat
 
 def trailer_and_report(episode: str | None, report: DictConfig, out: Path, timeline: dict, classes: list[str],
                        result: dict, records: dict[str, Path]) -> None:
-    """The faces of the viewers reacting at each moment's peak (crops from their recordings, whose per-frame CSVs
-    `records` names by viewer, in `out/evidence`); timeline.png, trailer.mp4 and the editor's timelines (with an
-    episode and a moment to cut) and report.html in `out`; the cut recorded in `result`."""
+    """A screening's last step: the faces of the viewers reacting at each moment's peak (crops from their
+    recordings, whose per-frame CSVs `records` names by viewer, in `out/evidence`), then all that `publish`
+    makes; `result` names the timeline.csv in `out`."""
+    gather(result["moments"], result["recordings"], records, classes, out, report.faces, report.face_px)
+    result["timeline_csv"] = str((out / "timeline.csv").resolve())
+    publish(episode, report, out, timeline, classes, result)
+
+
+def publish(episode: str | None, report: DictConfig, out: Path, timeline: dict, classes: list[str],
+            result: dict) -> None:
+    """timeline.png, trailer.mp4 and the editor's timelines (with an episode and a moment to cut) and report.html
+    in `out`; the cut recorded in `result`."""
     chosen = result["moments"]
-    gather(chosen, result["recordings"], records, classes, out, report.faces, report.face_px)
     plot_timeline(timeline["shares"], classes, timeline["score"], chosen, out / "timeline.png")
     trailer, thumbnails = None, [[] for _ in chosen]
     if episode and chosen:
