@@ -74,5 +74,4 @@ def publish(episode: str | None, report: DictConfig, out: Path, timeline: dict, 
         thumbnails = [frames_between(video, list(np.linspace(m["start_s"], m["end_s"], report.thumbnails,
                                                               endpoint=False)))
                       for m in chosen]
-    write_report(out / "report.html", timeline, classes, chosen, thumbnails, trailer, report.embed_trailer_mb,
-                 result.get("shots"), result.get("reason"))
+    write_report(out / "report.html", timeline, classes, result, thumbnails, trailer, report.embed_trailer_mb)
