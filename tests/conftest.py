@@ -8,7 +8,8 @@ import pytest
 
 from emotion.core.config import compose_config
 
-from helpers.disks import full_disk, read_only_disk  # noqa: F401 - fixtures for every test module
+from helpers.browser import chromium  # noqa: F401 - fixtures for every test module
+from helpers.disks import full_disk, read_only_disk  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

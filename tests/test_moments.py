@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -106,8 +107,8 @@ def test_real_clips_end_to_end(store, tmp_path):
                    config_name="moments")
     result = moments(cfg)
     out = tmp_path / "out"
-    assert {"timeline.csv", "timeline.png", "moments.json", "trailer.mp4", "report.html"} <= {p.name for p in
-                                                                                                out.iterdir()}
+    assert {"timeline.csv", "timeline.png", "moments.json", "trailer.mp4", "report.html", "moments.otio",
+            "moments.edl", "moments.xml"} <= {p.name for p in out.iterdir()}
     assert "WolfgangLanger_Pexels#0" in result["viewers"]
     assert {"viewer": "no_face", "reason": "no face in the recording"} in result["left_out"]
     saved = json.loads((out / "moments.json").read_text())
@@ -117,6 +118,9 @@ def test_real_clips_end_to_end(store, tmp_path):
     assert saved["trailer"]["frames"] == saved["trailer"]["checked"]["frames"] == sum(m["frames"]
                                                                                        for m in saved["moments"])
     assert saved["trailer"]["audio"], "the clip has a sound track, so the trailer has one"
+    faces = [e for m in saved["moments"] for e in m["evidence"] if "crop" in e]
+    assert faces and all(Path(e["crop"]).is_relative_to(out.resolve()) and Path(e["crop"]).is_file() for e in faces)
+    assert (out / "report.html").read_text().count("<figure><img") == len(faces)
     frames = list(csv.DictReader(open(out / "frames" / "WolfgangLanger_Pexels.csv")))
     assert len({r["frame"] for r in frames}) == pytest.approx(472 / 8, abs=2)  # 24 fps sampled at 3 fps
 

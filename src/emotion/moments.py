@@ -1,18 +1,16 @@
 """`python -m emotion.moments`: from the test group's recordings to the episode's most gripping moments.
 
-1. each recording is placed on the episode's timeline (the manifest's offset_s,
-   else its sound: `sync`), sampled at `fps` on its presentation times and
-   classified by the inference engine (the code path of `emotion.infer`) into its
-   per-frame CSV, kept when already complete; or those CSVs are given directly,
-   so re-scoring never re-runs the model;
-2. every tracked face of a recording is a viewer (or only the largest,
-   `viewers=largest`); passers-by and unusable recordings are left out, with why;
-3. per viewer and second of the episode, emotions against the viewer's own
-   baseline; a spectacle score from the viewers reacting together; the top
-   segments, shifted earlier by the reaction lag, within a length budget (`scoring`),
-   their edges moved onto the episode's shot boundaries (`shots`);
-4. the trailer cut from the episode with its sound, the timeline, moments.json
-   and a review page, all logged as one MLflow run. Nothing standing out is a result too.
+1. each recording is placed on the episode's timeline (the manifest's offset_s, else its sound: `sync`), sampled
+   at `fps` on its presentation times and classified by the inference engine (the code path of `emotion.infer`)
+   into its per-frame CSV, kept when complete; or those CSVs are given, so re-scoring never re-runs the model;
+2. every tracked face of a recording is a viewer (or only the largest, `viewers=largest`); passers-by and
+   unusable recordings are left out, with why;
+3. per viewer and second of the episode, emotions against the viewer's own baseline; a spectacle score from the
+   viewers reacting together; the top segments, shifted earlier by the reaction lag, within a length budget
+   (`scoring`), their edges moved onto the episode's shot boundaries (`shots`);
+4. the viewers' faces at each moment's peak, the trailer cut from the episode with its sound, the editor's
+   timelines (OTIO, EDL, XML), the timeline, moments.json and a review page, all logged as one MLflow run.
+   Nothing standing out is a result too. `stage=cut` makes them again from a moments.json a person edited.
 """
 
 from __future__ import annotations
@@ -37,6 +35,7 @@ def moments(cfg: DictConfig) -> dict:
     from emotion.screening.episode import cut_shots, episode_duration, screening_outputs, trailer_and_report
     from emotion.screening.placement import place
     from emotion.screening.recordings import recordings_from, records_given
+    from emotion.screening.recut import recut
     from emotion.screening.sample import frames_read
     from emotion.screening.scoring import score_episode
     from emotion.screening.timeline import write_timeline
@@ -44,6 +43,11 @@ def moments(cfg: DictConfig) -> dict:
     from emotion.tracking.runs import log_job
 
     out = Path(cfg.output_dir)
+    if cfg.stage == "cut":  # a person's edit of a screening's moments: no recording is decoded, no model runs
+        cut = recut(cfg.moments_json, cfg.episode, cfg.report, out)
+        log_job(cfg.tracking, cfg.run_name, cfg, {"moments": len(cut["moments"]), "trailer_s": cut["trailer_s"]}, out)
+        print(json_text(cut, "moments.json"), end="")
+        return cut
     classes = list(cfg.classes)
     given = recordings_from([*cfg.recordings, *([cfg.recording] if cfg.recording else [])], cfg.manifest)
     refuse_inputs(screening_outputs(out, [r.viewer for r in given]),
@@ -81,7 +85,7 @@ def moments(cfg: DictConfig) -> dict:
         result["reason"] = (f"nothing stood out: no second of the {len(used)} viewer(s)' score rose above "
                             f"scoring.segments.min_score ({cfg.scoring.segments.min_score})")
     json_text(result, "moments.json")  # strict JSON, checked before the trailer and page are made from it
-    trailer_and_report(cfg.episode, cfg.report, out, timeline, classes, result)
+    trailer_and_report(cfg.episode, cfg.report, out, timeline, classes, result, made)
     write_text(out / "moments.json", json_text(result, "moments.json"))
     log_job(cfg.tracking, cfg.run_name, cfg, {"moments": len(chosen), "trailer_s": result["trailer_s"],
                                               "viewers": len(used), "viewers_left_out": len(left)}, out)

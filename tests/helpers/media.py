@@ -23,20 +23,21 @@ def number_of(frame: np.ndarray) -> int:
 AUDIO_RATE = 48000
 
 
-def write_video(path, frames, times_s, tone_hz: float | None = None, rate: int = 25, sound: np.ndarray | None = None):
+def write_video(path, frames, times_s, tone_hz: float | None = None, rate: int | Fraction = 25,
+                sound: np.ndarray | None = None, time_base: Fraction = MS):
     """An H.264 MP4 with each frame at its own presentation time (variable frame rate when the times say so),
     and, with `tone_hz`, an AAC sine track as long as the video, or, with `sound`, that soundtrack (mono
     float samples at AUDIO_RATE)."""
     height, width = frames[0].shape[:2]
     with av.open(str(path), "w") as container:
         video = container.add_stream("libx264", rate=rate)
-        video.width, video.height, video.pix_fmt, video.time_base = width, height, "yuv420p", MS
-        video.codec_context.time_base = MS  # frame times kept to the millisecond, not rounded to `rate`
+        video.width, video.height, video.pix_fmt, video.time_base = width, height, "yuv420p", time_base
+        video.codec_context.time_base = time_base  # frame times kept as given (to the ms), not rounded to `rate`
         has_audio = tone_hz is not None or sound is not None
         audio = container.add_stream("aac", rate=AUDIO_RATE, layout="mono") if has_audio else None
         for image, t in zip(frames, times_s):
             frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
-            frame.pts, frame.time_base = round(t * 1000), MS
+            frame.pts, frame.time_base = round(t / time_base), time_base
             container.mux(video.encode(frame))
         container.mux(video.encode(None))
         if audio:
@@ -52,10 +53,12 @@ def write_video(path, frames, times_s, tone_hz: float | None = None, rate: int =
     return path
 
 
-def episode(path, seconds: float = 10, rate: int = 25, tone_hz: float | None = 440):
-    """A constant-rate episode of numbered frames, with a tone track by default."""
+def episode(path, seconds: float = 10, rate: int | Fraction = 25, tone_hz: float | None = 440):
+    """A constant-rate episode of numbered frames, with a tone track by default; at a rate that is not a whole
+    number (NTSC's 30000/1001) its frames count in 1/rate, as such files do."""
     n = int(seconds * rate)
-    return write_video(path, [numbered(i % 256) for i in range(n)], [i / rate for i in range(n)], tone_hz, rate)
+    return write_video(path, [numbered(i % 256) for i in range(n)], [i / rate for i in range(n)], tone_hz, rate,
+                       time_base=MS if Fraction(rate).denominator == 1 else 1 / Fraction(rate))
 
 
 def decoded(path):

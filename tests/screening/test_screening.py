@@ -2,7 +2,6 @@
 
 import csv
 import json
-import shutil
 import subprocess
 import sys
 
@@ -18,6 +17,7 @@ from emotion.screening.trailer import check_trailer, cut_trailer
 from emotion.screening.viewers import viewers_of
 
 from conftest import REPO, SHARED, SMOKE, make_cfg
+from helpers.browser import FLAGS
 from helpers.files import face_video, write_viewer
 from helpers.media import decoded, episode, number_of, write_video
 
@@ -163,18 +163,6 @@ def test_two_viewers_on_one_camera(store, tmp_path):
     assert largest["viewers"] == ["group"]
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """Debian's chromium, installed when missing; the test is skipped only when it cannot be installed."""
-    if not shutil.which("chromium"):
-        for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
-            try:
-                subprocess.run(command, check=True, capture_output=True, timeout=900)
-            except (OSError, subprocess.SubprocessError) as e:
-                pytest.skip(f"chromium is not installed and cannot be installed here ({type(e).__name__})")
-    return shutil.which("chromium")
-
-
 @pytest.mark.slow
 def test_review_page_renders_in_headless_chromium(chromium, tmp_path):
     source = episode(tmp_path / "episode.mp4", seconds=60, rate=10, tone_hz=330)
@@ -186,9 +174,7 @@ def test_review_page_renders_in_headless_chromium(chromium, tmp_path):
                               config_name="moments"))
     page = out / "report.html"
     assert "http://" not in page.read_text().replace('xmlns="http://www.w3.org/2000/svg"', "")
-    run = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                          "--disable-component-update", "--no-first-run", "--disable-sync",
-                          f"--user-data-dir={tmp_path}/profile", "--enable-logging=stderr", "--v=0",
+    run = subprocess.run([chromium, *FLAGS, f"--user-data-dir={tmp_path}/profile", "--enable-logging=stderr", "--v=0",
                           "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
                          capture_output=True, text=True, timeout=120)
     console = [line for line in run.stderr.splitlines() if "CONSOLE" in line]

@@ -120,6 +120,11 @@ def _rules(cfg: DictConfig, root: str) -> None:
             raise EmotionError(f"config: backbone.preprocessing={backbone.preprocessing} needs backbone.channels=3")
     if root == "infer" and cfg.display not in ("auto", True, False):
         raise EmotionError(f"config: display must be auto, true or false, got {cfg.display!r}")
+    if root == "moments" and (cfg.stage == "cut") != bool(cfg.moments_json):
+        raise EmotionError("config: stage=cut needs moments_json=<the edited moments.json>" if cfg.stage == "cut"
+                           else f"config: moments_json is cut only by stage=cut, not stage={cfg.stage}")
+    if root == "moments" and cfg.stage == "cut" and not cfg.episode:
+        raise EmotionError("config: stage=cut needs episode=<the episode video> to cut the moments from")
     segments = cfg.scoring.segments if root == "moments" else None
     if segments is not None and segments.min_len_s > segments.max_len_s:
         raise EmotionError(f"config: scoring.segments.min_len_s {segments.min_len_s} is above "

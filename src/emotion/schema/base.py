@@ -47,7 +47,7 @@ Variant = choices("Variant", "int8", "dynamic", "fp32")
 SelectionMetric = choices("SelectionMetric", "selection_accuracy", "selection_macro_f1")
 Promote = choices("Promote", "better", "always", "never")
 Via = choices("Via", "dataset", "engine")
-Stage = choices("Stage", "all", "classify", "score")
+Stage = choices("Stage", "all", "classify", "score", "cut")
 ViewerMode = choices("ViewerMode", "all", "largest")
 ExecutorKind = choices("ExecutorKind", "local", "ray")
 

@@ -93,6 +93,7 @@ class MomentsConfig(Engined):
     frames_csv: list[str] = MISSING
     frames_dir: str | None = MISSING
     stage: Stage = MISSING
+    moments_json: str | None = MISSING
     executor: Any = MISSING
     sync: Any = MISSING
     shots: Any = MISSING

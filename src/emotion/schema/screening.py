@@ -66,6 +66,8 @@ class Decode:
 @dataclass
 class Report:
     thumbnails: int = bounded(ge=1, le=20)
+    faces: int = bounded(ge=0, le=50)
+    face_px: int = bounded(ge=16, le=512)
     embed_trailer_mb: float = bounded(ge=0)
 
 

@@ -1,5 +1,5 @@
 """The episode's timeline as files: `timeline.csv` (per second: each emotion's cross-viewer mean, the score,
-the viewers present) and `timeline.png`."""
+the viewers present), read back by a re-cut, and `timeline.png`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend that needs no display
 import numpy as np  # noqa: E402
 
+from emotion.core.errors import EmotionError  # noqa: E402
 from emotion.core.outputs import atomic  # noqa: E402
 
 
@@ -23,6 +24,22 @@ def write_timeline(path: Path, timeline: dict, classes: list[str]) -> None:
                                                          timeline["present"])):
             writer.writerow([s, *[f"{v:.4f}" if not np.isnan(v) else "" for v in shares], f"{score:.4f}",
                              int(present)])
+
+
+def read_timeline(path: Path) -> tuple[dict, list[str]]:
+    """(the timeline, its classes) from a `timeline.csv` that `write_timeline` wrote."""
+    try:
+        with open(path, newline="") as f:
+            head, *rows = list(csv.reader(f))
+        classes = head[1:-2]
+        shares = np.array([[float(v) if v else np.nan for v in row[1:-2]] for row in rows], dtype=float)
+        timeline = {"shares": shares.reshape(len(rows), len(classes)), "score": np.array([float(r[-2]) for r in rows]),
+                    "present": np.array([int(r[-1]) for r in rows])}
+    except (OSError, ValueError, IndexError) as e:
+        raise EmotionError(f"cannot read the screening's timeline {path}: {e}") from None
+    if head[:1] != ["second"] or head[-2:] != ["score", "viewers_present"] or not rows:
+        raise EmotionError(f"cannot read the screening's timeline {path}: not a timeline.csv of emotion.moments")
+    return timeline, classes
 
 
 def plot_timeline(shares: np.ndarray, classes: list[str], score: np.ndarray, moments: list[dict], path: Path) -> None:

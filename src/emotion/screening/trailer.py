@@ -64,17 +64,22 @@ def _decoded(container, stream, start_s: float):
             yield frame.time - _start(stream), frame
 
 
-def frames_between(path: Path, times: list[float], width: int = 160):
-    """The first frame at or after each time (seconds), as BGR arrays `width` wide (thumbnails)."""
+def frames_between(path: Path, times: list[float], width: int | None = 160):
+    """The first frame at or after each time (seconds), as BGR arrays `width` wide (thumbnails), or as they are
+    (width None)."""
     out = []
-    with av.open(str(path)) as container:
-        video = container.streams.video[0]
-        for t in times:
-            for time_s, frame in _decoded(container, video, t):
-                if time_s >= t - 1e-3:
-                    height = max(2, round(frame.height * width / frame.width / 2) * 2)
-                    out.append(frame.reformat(width=width, height=height, format="bgr24").to_ndarray())
-                    break
+    try:
+        with av.open(str(path)) as container:
+            video = container.streams.video[0]
+            for t in times:
+                for time_s, frame in _decoded(container, video, t):
+                    if time_s >= t - 1e-3:
+                        size = {} if width is None else {
+                            "width": width, "height": max(2, round(frame.height * width / frame.width / 2) * 2)}
+                        out.append(frame.reformat(format="bgr24", **size).to_ndarray())
+                        break
+    except av.error.FFmpegError as e:
+        raise EmotionError(f"cannot read {path}: {str(e).splitlines()[0]}") from None
     return out
 
 
