@@ -1,17 +1,20 @@
 """Face detectors on the real media: faces found, false faces, milliseconds per frame, one run.
 
-    python experiments/bench_detectors.py [--media ../shared/media] [--detectors blazeface haar yunet]
+    python experiments/bench_detectors.py [--shared ../shared] [--detectors blazeface blazeface_full_range haar yunet]
 
 Each detector is built from its `emotion.infer` config option and run inside the engine (its thresholds and
 tracking as `emotion.infer` uses them; a constant classifier, since only the detection is measured):
-multi_face.jpg (five people) as a still, the clips as streams. `ms p50 / p95` time the detector alone on
-every frame of WolfgangLanger_Pexels.mp4 (640x360), after 5 warm-up frames. YuNet needs its ONNX file, a
-download: without it (offline) its row says so.
+multi_face.jpg (five people) and the 213 JAFFE photos (faces filling the frame) as stills, the clips as
+streams. These figures are reported, never chosen on (experiments/choose_detector.py chooses on its own face
+set). `ms p50 / p95` time the detector alone on every frame of WolfgangLanger_Pexels.mp4 (640x360), after 5
+warm-up frames, the detectors taking turns frame by frame so that a machine shared with other work slows them
+alike. YuNet needs its ONNX file, a download: without it (offline) its row says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 
@@ -33,42 +36,72 @@ def frames_of(path: Path):
         return rate, [(f.time, f.to_ndarray(format="bgr24")) for f in container.decode(stream)]
 
 
-def measure(option: str, media: Path, clips: dict) -> dict:
-    cfg = compose_config("infer", [f"detector={option}"])
-    detector = build(cfg.detector, "detector")
+def cpu() -> str:
+    """The CPU's model name, and whether it has AVX-512 (XNNPACK's fastest kernels need it)."""
+    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    name = re.search(r"model name\s*:\s*(.+)", text)
+    avx512 = "with AVX-512" if re.search(r"\bavx512f\b", text) else "without AVX-512"
+    return f"{name.group(1).strip() if name else 'unknown CPU'}, {avx512}"
+
+
+def measure(detector, cfg, shared: Path, clips: dict) -> dict:
     engine = engine_for(detector, lambda batch: np.full((len(batch), 2), 0.5), ["a", "b"], 32, cfg.engine)
-    row = {"detector": option,
-           "group": len(engine.process_still(cv2.imread(str(media / "multi_face.jpg"))).faces)}
+    media = shared / "media"
+    row = {"group": len(engine.process_still(cv2.imread(str(media / "multi_face.jpg"))).faces), "jaffe": {}}
+    for photo in sorted((shared / "data" / "jaffe").glob("*/*.png")):
+        found = bool(engine.process_still(cv2.imread(str(photo))).faces)
+        hits, total = row["jaffe"].get(photo.parent.name, (0, 0))
+        row["jaffe"][photo.parent.name] = hits + found, total + 1
     for name, (rate, frames) in clips.items():
         engine.reset(rate)
         row[name] = sum(bool(engine.process(image, t).faces) for t, image in frames), len(frames)
-    timings = []
-    for _, image in clips[CLIPS[0]][1]:
-        start = time.perf_counter()
-        detector(image)
-        timings.append((time.perf_counter() - start) * 1000)
-    row["p50"], row["p95"] = np.percentile(timings[5:], 50), np.percentile(timings[5:], 95)
     return row
+
+
+def timings(detectors: dict, frames: list) -> dict:
+    """Milliseconds per frame of each detector alone, taking turns on each frame; the first 5 frames left out."""
+    spent = {option: [] for option in detectors}
+    for _, image in frames:
+        for option, detector in detectors.items():
+            start = time.perf_counter()
+            detector(image)
+            spent[option].append((time.perf_counter() - start) * 1000)
+    return {option: (np.percentile(ms[5:], 50), np.percentile(ms[5:], 95)) for option, ms in spent.items()}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--media", type=Path, default=Path("../shared/media"))
-    parser.add_argument("--detectors", nargs="+", default=["blazeface", "haar", "yunet"])
+    parser.add_argument("--shared", type=Path, default=Path("../shared"))
+    parser.add_argument("--detectors", nargs="+", default=["blazeface", "blazeface_full_range", "haar", "yunet"])
     args = parser.parse_args()
-    clips = {name: frames_of(args.media / name) for name in CLIPS}
-    print(f"cv2 threads {cv2.getNumThreads()}; engine threads {compose_config('infer').engine.threads}\n")
-    print("| detector | multi_face.jpg faces (of 5) | " + " | ".join(f"{c} frames with a face" for c in CLIPS)
-          + " | ms per frame p50 / p95 |")
-    print("|---|---|" + "---|" * len(CLIPS) + "---|")
+    clips = {name: frames_of(args.shared / "media" / name) for name in CLIPS}
+    built, rows = {}, {}
     for option in args.detectors:
+        cfg = compose_config("infer", [f"detector={option}"])
         try:
-            r = measure(option, args.media, clips)
+            built[option] = build(cfg.detector, "detector")
         except EmotionError as e:
-            print(f"| {option} | not run: {e} |" + " |" * len(CLIPS) + " |")
+            rows[option] = str(e)
             continue
+        rows[option] = measure(built[option], cfg, args.shared, clips)
+    ms = timings(built, clips[CLIPS[0]][1])
+    print(f"{cpu()}; cv2 threads {cv2.getNumThreads()}; engine threads {compose_config('infer').engine.threads}\n")
+    print("| detector | multi_face.jpg faces (of 5) | JAFFE photos with a face | "
+          + " | ".join(f"{c} frames with a face" for c in CLIPS) + " | ms per frame p50 / p95 |")
+    print("|---|---|---|" + "---|" * len(CLIPS) + "---|")
+    for option, r in rows.items():
+        if isinstance(r, str):
+            print(f"| {option} | not run: {r} |" + " |" * (len(CLIPS) + 1) + " |")
+            continue
+        jaffe = [sum(v) for v in zip(*r["jaffe"].values())] or [0, 0]
         cells = " | ".join(f"{r[c][0]} / {r[c][1]}" for c in CLIPS)
-        print(f"| {option} | {r['group']} | {cells} | {r['p50']:.2f} / {r['p95']:.2f} |")
+        print(f"| {option} | {r['group']} | {jaffe[0]} / {jaffe[1]} | {cells} | "
+              f"{ms[option][0]:.2f} / {ms[option][1]:.2f} |")
+    shown = [o for o, r in rows.items() if not isinstance(r, str)]
+    classes = sorted({c for o in shown for c in rows[o]["jaffe"]})
+    print("\n| JAFFE photos with a face | " + " | ".join(classes) + " |\n|---|" + "---|" * len(classes))
+    for option in shown:
+        print(f"| {option} | " + " | ".join("{} / {}".format(*rows[option]["jaffe"][c]) for c in classes) + " |")
 
 
 if __name__ == "__main__":

@@ -54,10 +54,11 @@ def media_chips() -> np.ndarray:
     import av
     import cv2
 
-    from emotion.inference.blazeface import BlazeFaceDetector
+    from emotion.inference.blazeface import FULL_RANGE, BlazeFaceDetector
     from emotion.inference.detectors import square_crop
 
-    detect = BlazeFaceDetector(None, score_threshold=0.5, track_threshold=0.35, nms_threshold=0.3, threads=1)
+    detect = BlazeFaceDetector(FULL_RANGE, None, 0.0, score_threshold=0.5, track_threshold=0.35, nms_threshold=0.3,
+                               threads=1)
     frames = [cv2.imread(str(SHARED / "media" / name)) for name in ("single_face.jpg", "multi_face.jpg")]
     with av.open(str(SHARED / "media" / "WolfgangLanger_Pexels.mp4")) as video:
         frames += [frame.to_ndarray(format="bgr24") for i, frame in enumerate(video.decode(video=0)) if i % 60 == 0]

@@ -43,7 +43,9 @@ class YuNetDetector:
 @dataclass
 class BlazeFaceDetector:
     _target_: str = "emotion.inference.blazeface.BlazeFaceDetector"
-    model: str | None = MISSING
+    model: str = MISSING
+    near_model: str | None = MISSING
+    near_min_face: float = bounded(ge=0.0, le=1.0)
     score_threshold: float = bounded(gt=0.0, lt=1.0)
     track_threshold: float = bounded(gt=0.0, lt=1.0)
     nms_threshold: float = bounded(ge=0.0, le=1.0)
