@@ -1,14 +1,15 @@
 """Face detectors on the real media: faces found, false faces, milliseconds per frame, one run.
 
-    python experiments/bench_detectors.py [--shared ../shared] [--detectors blazeface blazeface_full_range haar yunet]
+    python experiments/bench_detectors.py [--shared ../shared] [--passes 3]
+        [--detectors blazeface blazeface_full_range haar yunet]
 
 Each detector is built from its `emotion.infer` config option and run inside the engine (its thresholds and
 tracking as `emotion.infer` uses them; a constant classifier, since only the detection is measured):
 multi_face.jpg (five people) and the 213 JAFFE photos (faces filling the frame) as stills, the clips as
 streams. These figures are reported, never chosen on (experiments/choose_detector.py chooses on its own face
-set). `ms p50 / p95` time the detector alone on every frame of WolfgangLanger_Pexels.mp4 (640x360), after 5
-warm-up frames, the detectors taking turns frame by frame so that a machine shared with other work slows them
-alike. YuNet needs its ONNX file, a download: without it (offline) its row says so.
+set). `ms p50 / p95` time the detector alone on every frame of WolfgangLanger_Pexels.mp4 (640x360), `--passes`
+times over, after 5 warm-up frames, the detectors taking turns frame by frame so that a machine shared with
+other work slows them alike. YuNet needs its ONNX file, a download: without it (offline) its row says so.
 """
 
 from __future__ import annotations
@@ -58,10 +59,10 @@ def measure(detector, cfg, shared: Path, clips: dict) -> dict:
     return row
 
 
-def timings(detectors: dict, frames: list) -> dict:
+def timings(detectors: dict, frames: list, passes: int) -> dict:
     """Milliseconds per frame of each detector alone, taking turns on each frame; the first 5 frames left out."""
     spent = {option: [] for option in detectors}
-    for _, image in frames:
+    for _, image in frames * passes:
         for option, detector in detectors.items():
             start = time.perf_counter()
             detector(image)
@@ -72,6 +73,7 @@ def timings(detectors: dict, frames: list) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
+    parser.add_argument("--passes", type=int, default=3, help="times over the clip's frames, for the timing")
     parser.add_argument("--detectors", nargs="+", default=["blazeface", "blazeface_full_range", "haar", "yunet"])
     args = parser.parse_args()
     clips = {name: frames_of(args.shared / "media" / name) for name in CLIPS}
@@ -84,7 +86,7 @@ def main():
             rows[option] = str(e)
             continue
         rows[option] = measure(built[option], cfg, args.shared, clips)
-    ms = timings(built, clips[CLIPS[0]][1])
+    ms = timings(built, clips[CLIPS[0]][1], args.passes)
     print(f"{cpu()}; cv2 threads {cv2.getNumThreads()}; engine threads {compose_config('infer').engine.threads}\n")
     print("| detector | multi_face.jpg faces (of 5) | JAFFE photos with a face | "
           + " | ".join(f"{c} frames with a face" for c in CLIPS) + " | ms per frame p50 / p95 |")
