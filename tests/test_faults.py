@@ -74,6 +74,7 @@ def test_moments_refuses_to_write_its_trailer_over_the_episode(tmp_path):
     assert episode.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_export_refuses_to_write_into_its_data(tmp_path):
     line = one_error_line(run_cli("emotion.export", f"data_root={tmp_path}", f"output_dir={tmp_path}/litert",
                                   cwd=tmp_path), 2)
@@ -129,6 +130,7 @@ def test_moments_on_a_full_disk_is_one_line_and_leaves_no_partial_file(tmp_path,
     assert not [name for name in written if ".partial-" in name]
 
 
+@pytest.mark.slow
 def test_export_to_a_read_only_folder_is_one_line(tmp_path, read_only_disk):
     line = one_error_line(run_cli("emotion.export", f"output_dir={read_only_disk}/litert", cwd=tmp_path), 1)
     assert line == f"error: cannot write {read_only_disk}/litert: Read-only file system"
@@ -142,8 +144,8 @@ def test_infer_to_a_read_only_folder_is_one_line(store, tmp_path, read_only_disk
     assert line == f"error: cannot write {read_only_disk}: Read-only file system"
 
 
-@pytest.mark.parametrize("output,reason", [pytest.param("csv", "No space left on device", marks=pytest.mark.slow),
-                                           ("video", "is the disk full?")])
+@pytest.mark.slow
+@pytest.mark.parametrize("output,reason", [("csv", "No space left on device"), ("video", "is the disk full?")])
 def test_infer_to_a_full_disk_keeps_no_partial_file(store, tmp_path, full_disk, output, reason):
     """OpenCV's video writer reports nothing when the disk fills: the written file is read back."""
     clip = face_video(tmp_path / "clip.mp4", frames=600, size=48)
@@ -217,6 +219,7 @@ def test_a_record_cut_mid_row_is_scored_without_its_last_row(tmp_path):
     assert json.loads((tmp_path / "out" / "moments.json").read_text())["viewers"] == ["viewer1#0"]
 
 
+@pytest.mark.slow
 def test_evaluate_counts_every_unreadable_image(store, tmp_path):
     """Files the data source could not read when it listed the folders count as unreadable too."""
     root = write_tree(tmp_path / "faces", per_class=6, classes=list(CLASSES))
@@ -245,8 +248,8 @@ def interrupt_when(process: subprocess.Popen, ready, signum: int, timeout: float
     process.send_signal(signum)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)],
-                         ids=["SIGINT", "SIGTERM"])
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_infer_keeps_its_csv_video_and_summary(store, tmp_path, signum):
     """Ctrl-C (or a scheduler's SIGTERM) ends a run: the frames done are in the CSV and the video, under their
     names, the summary says interrupted, exit 130."""

@@ -146,6 +146,7 @@ def test_cli_camera_error_is_one_line(store, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_cli_strict_budget_exit_code(store, tmp_path):
     video = face_video(tmp_path / "faces.mp4", frames=14)
     result = run_cli("emotion.infer", f"tracking.uri=sqlite:///{store}/mlflow.db", SMOKE, f"source={video}",

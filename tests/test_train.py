@@ -34,6 +34,7 @@ def test_quickstart_model_learns(store):
     assert run.data.metrics["test_accuracy"] >= 0.5
 
 
+@pytest.mark.slow
 def test_run_is_tracked_completely(tiny_cfg, workdir):
     value = train(tiny_cfg("augment.rotation=25", "head=dilated", "backbone.cut_layer=conv3_3/relu",
                            "runtime.threads.intra_op=2"))
@@ -75,7 +76,8 @@ def test_bad_inputs_are_user_errors(tiny_cfg, workdir):
 
 @pytest.mark.parametrize("args,message", [
     (["data=folder", "data.root=/nowhere"], "error: dataset root not found: /nowhere"),
-    (["backbone.weights.path=/nowhere/w.h5", "experiment=seed", "data=synthetic"], "error: file not found"),
+    pytest.param(["backbone.weights.path=/nowhere/w.h5", "experiment=seed", "data=synthetic"], "error: file not found",
+                 marks=pytest.mark.slow),
     (["augment.rotatoin=25"], "error: config: Could not override 'augment.rotatoin'"),
 ])
 def test_cli_errors_are_one_line(workdir, args, message):

@@ -101,6 +101,7 @@ def real_frame_faces(folder):
     return frame, detector, paths
 
 
+@pytest.mark.slow
 def test_golden_every_path_gives_the_same_probabilities(store, tmp_path):
     uri = f"runs:/{champion_run_id(store)}/model"
     meta = model_metadata(uri)
@@ -167,6 +168,7 @@ def test_a_corrupt_image_keeps_its_row_and_is_listed(store, tmp_path):
         assert rep["unreadable"] == ["faces/4"] and rep["n"] == 8
 
 
+@pytest.mark.slow
 def test_both_paths_agree_and_print_one_json_line(store, capsys):
     lines = {}
     for via in ("dataset", "engine"):

@@ -69,6 +69,7 @@ def test_edits_that_cannot_be_cut_are_refused_naming_the_moment():
     assert [m["start_s"] for m in checked(moments_[::-1], 60.0)] == [2.0, 8.0]
 
 
+@pytest.mark.slow
 def test_a_refused_edit_is_one_line_and_writes_nothing(tmp_path):
     recorded_screening(tmp_path, BURSTS[:2], overrides=["scoring.segments.top_k=2"])
     document = json.loads((tmp_path / "out" / "moments.json").read_text())

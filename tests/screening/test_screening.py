@@ -144,6 +144,7 @@ def test_moments_json_lists_every_viewer_used_and_left_out(tmp_path):
         ("empty", "no face in the recording"), ("gone", "frames CSV not found")}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (MEDIA / "WolfgangLanger_Pexels.mp4").is_file(), reason="real media not present")
 def test_two_viewers_on_one_camera(store, tmp_path):
     """Two real clips side by side (experiments/make_group_recording.py) are two viewers."""

@@ -7,6 +7,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
+from emotion.inference.packaged import packaged_metadata
 from emotion.tracking.identity import CODE_KEY, RUN_KEY, code_version
 from emotion.tracking.lock import RunLock
 from emotion.tracking.lookup import best_model_uri
@@ -55,12 +56,16 @@ def test_promotion_compares_only_the_same_data(client):
     assert champion(client, "emotion-ferplus") == other
 
 
-def test_best_never_compares_datasets(client, tmp_path, caplog):
+def test_best_never_compares_datasets(client, tmp_path, caplog, monkeypatch):
     cfg = OmegaConf.create({"uri": f"sqlite:///{tmp_path}/mlflow.db", "model_name": None, "metric":
                             "selection_accuracy", "mode": "max"})
     smoke = version(client, "emotion-synthetic", "s", 0.99, data_name="synthetic")
     promote("emotion-synthetic", smoke, "selection_accuracy", 0.99, "max", "s")
-    assert best_model_uri(cfg) == "models:/emotion-synthetic@champion"
+    # Smoke models only: the model this install carries runs instead; an install without one runs the smoke model.
+    assert best_model_uri(cfg) == ("packaged" if packaged_metadata() else "models:/emotion-synthetic@champion")
+    with monkeypatch.context() as without_packaged:
+        without_packaged.setattr("emotion.tracking.lookup.packaged_metadata", lambda: None)
+        assert best_model_uri(cfg) == "models:/emotion-synthetic@champion"
     fer = version(client, "emotion-ferplus", "f", 0.85)
     promote("emotion-ferplus", fer, "selection_accuracy", 0.85, "max", "f")
     course = version(client, "emotion-skillbox", "k", 0.55, data_name="skillbox")
