@@ -45,5 +45,9 @@ def test_wheel_runs_the_quick_start_from_an_empty_directory(tmp_path):
     assert shipped.returncode == 0 and str(env) in shipped.stdout, shipped.stderr[-2000:]
     assert int(shipped.stdout.split()[0]) > 100_000, "the wheel carries both BlazeFace model files"
     cv2.imwrite(str(empty / "face.png"), draw_face("happy", 96)[..., ::-1])
+    # The store holds the quick start's smoke model only: model=best runs the model the wheel carries, offline.
     inferred = run("-m", "emotion.infer", "source=face.png", "display=false")
     assert inferred.returncode == 0 and '"frames": 1' in inferred.stdout, inferred.stderr[-2000:]
+    assert '"model": "packaged"' in inferred.stdout and "the packaged model" in inferred.stderr + inferred.stdout
+    card = run("-c", "from emotion.inference.packaged import packaged_metadata as m; print(m()['path'])")
+    assert card.returncode == 0 and str(env) in card.stdout, card.stderr[-2000:]
