@@ -209,10 +209,10 @@ def main():
             if out.returncode:
                 raise SystemExit(f"error: {method} with {threads} threads failed: {out.stderr.strip()[-500:]}")
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    for row in rows:
-        baseline = next(r for r in rows if r["method"] == "notebook" and r["threads"] == row["threads"])
-        row["speedup_p50"] = round(baseline["p50_ms"] / row["p50_ms"], 1)
-        row["speedup_p95"] = round(baseline["p95_ms"] / row["p95_ms"], 1)
+    for row in rows:  # against the notebook's method, when it ran (--methods may leave it out)
+        baseline = next((r for r in rows if r["method"] == "notebook" and r["threads"] == row["threads"]), None)
+        for q in ("p50", "p95"):
+            row[f"speedup_{q}"] = f"{baseline[f'{q}_ms'] / row[f'{q}_ms']:.1f}x" if baseline else "-"
     print("| method | threads (effective) | cores busy | detect p50 / p95 ms | classify p50 / p95 ms "
           "| total p50 / p95 ms | fps | peak RSS MB | speed-up p50 / p95 |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -220,7 +220,7 @@ def main():
         print(f"| {r['method']} | {r['threads']} ({r['effective_threads']}) | {r['cores_busy']} | "
               f"{r['detect_p50_ms']} / {r['detect_p95_ms']} | {r['classify_p50_ms']} / {r['classify_p95_ms']} | "
               f"{r['p50_ms']} / {r['p95_ms']} | {r['fps']} | {r['rss_mb']} | "
-              f"{r['speedup_p50']}x / {r['speedup_p95']}x |")
+              f"{r['speedup_p50']} / {r['speedup_p95']} |")
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1) + "\n")
 
