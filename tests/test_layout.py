@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO
 
 PACKAGE = REPO / "src" / "emotion"
-ENTRY_POINTS = {"train", "evaluate", "export", "infer", "moments"}
+ENTRY_POINTS = {"train", "evaluate", "export", "infer", "moments", "screen"}
 # What a function-level import may keep out of a process that does not need it.
 HEAVY = ("tensorflow", "keras", "mlflow", "ray", "emotion")
 LAZY_NOTE = re.compile(r"#.*\b[Ii]mported (here|inside)")

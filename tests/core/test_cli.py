@@ -49,6 +49,10 @@ BAD_INPUT = [
     ("moments", ["fps=0"], "fps must be > 0"),
     ("moments", ["scoring.segments.min_len_s=20"], "segments.min_len_s 20 is above scoring.segments.max_len_s"),
     ("moments", ["engine.backend=onnx"], "engine.backend: Invalid value 'onnx'"),
+    ("screen", [], "nothing to screen: give cameras=[<index>,...] and/or sources=[<video or URL>,...]"),
+    ("screen", ["cameras=[0]", 'moments=["engine.threads=1"]'], "engine is set on emotion.screen itself"),
+    ("screen", ["cameras=[0]", 'moments=["shots=nope"]'], "config: moments: In 'moments': Could not find 'shots/nope'"),
+    ("screen", ["stage=moments", "cameras=[0]"], "stage=moments takes no cameras or sources"),
 ]
 
 

@@ -1,11 +1,14 @@
-"""Headless Chromium for the review page: Debian's chromium (installed when missing), and a person's clicks on a
-page that saves a download, driven over the DevTools protocol (a WebSocket, through aiohttp)."""
+"""Headless Chromium for the review page and the live page: Debian's chromium (installed when missing), a person's
+clicks on a page that saves a download, and a live page watched while it updates, driven over the DevTools
+protocol (a WebSocket, through aiohttp)."""
 
 import asyncio
+import base64
 import itertools
 import shutil
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
@@ -52,19 +55,38 @@ class DevTools:
             e.get("method") == "Runtime.consoleAPICalled" and e["params"].get("type") == "error")]
 
 
+READY = "document.body !== null && document.body.dataset.ready === 'yes'"
+
+
+async def _page(tools: DevTools, url: str) -> str:
+    """A new tab at `url`; its session id."""
+    target = (await tools.send("Target.createTarget", url="about:blank"))["targetId"]
+    session = (await tools.send("Target.attachToTarget", targetId=target, flatten=True))["sessionId"]
+    await tools.send("Runtime.enable", session)
+    await tools.send("Page.navigate", session, url=url)
+    return session
+
+
+async def _value(tools: DevTools, session: str, expression: str):
+    done = await tools.send("Runtime.evaluate", session, expression=expression, awaitPromise=True)
+    assert "exceptionDetails" not in done, done
+    return done["result"].get("value")
+
+
+async def _until(tools: DevTools, session: str, expression: str, deadline: float, what: str):
+    while not (value := await _value(tools, session, expression)):
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.2)
+    return value
+
+
 async def _clicks(address: str, page: Path, script: str, downloads: Path, timeout: float):
     async with aiohttp.ClientSession() as client, client.ws_connect(address, max_msg_size=0) as socket:
         tools = DevTools(socket)
         await tools.send("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(downloads))
-        target = (await tools.send("Target.createTarget", url="about:blank"))["targetId"]
-        session = (await tools.send("Target.attachToTarget", targetId=target, flatten=True))["sessionId"]
-        await tools.send("Runtime.enable", session)
-        await tools.send("Page.navigate", session, url=page.as_uri())
+        session = await _page(tools, page.as_uri())
         deadline = time.monotonic() + timeout
-        ready = "document.body !== null && document.body.dataset.ready === 'yes'"
-        while not (await tools.send("Runtime.evaluate", session, expression=ready))["result"].get("value"):
-            assert time.monotonic() < deadline, "the page's script never finished"
-            await asyncio.sleep(0.2)
+        await _until(tools, session, READY, deadline, "the page's script never finished")
         done = await tools.send("Runtime.evaluate", session, expression=script, awaitPromise=True)
         assert "exceptionDetails" not in done, done
         while not [p for p in downloads.iterdir() if not p.name.endswith(".crdownload")]:
@@ -73,23 +95,55 @@ async def _clicks(address: str, page: Path, script: str, downloads: Path, timeou
         return done["result"].get("value"), tools.problems()
 
 
-def click_and_download(chromium: str, page: Path, script: str, folder: Path, timeout: float = 90):
-    """Open `page` in headless Chromium, run `script` in it as a person's clicks, wait for the file the page
-    hands out; returns (that file, what `script` returned, the page's exceptions and console errors)."""
-    profile, downloads = folder / "profile", folder / "downloads"
-    downloads.mkdir(parents=True)
-    browser = subprocess.Popen([chromium, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
+@contextmanager
+def browser(chromium: str, profile: Path, timeout: float):
+    """Headless Chromium with its DevTools endpoint; yields the browser's WebSocket address."""
+    running = subprocess.Popen([chromium, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
                                 "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         active = profile / "DevToolsActivePort"  # the port Chromium chose, and the browser's WebSocket path
         deadline = time.monotonic() + timeout
         while not (active.is_file() and len(active.read_text().split()) == 2):
-            assert time.monotonic() < deadline and browser.poll() is None, "chromium did not start"
+            assert time.monotonic() < deadline and running.poll() is None, "chromium did not start"
             time.sleep(0.1)
         port, path = active.read_text().split()
-        said, problems = asyncio.run(_clicks(f"ws://127.0.0.1:{port}{path}", page, script, downloads, timeout))
+        yield f"ws://127.0.0.1:{port}{path}"
     finally:
-        browser.terminate()
-        browser.wait(timeout=30)
+        running.terminate()
+        running.wait(timeout=30)
+
+
+def click_and_download(chromium: str, page: Path, script: str, folder: Path, timeout: float = 90):
+    """Open `page` in headless Chromium, run `script` in it as a person's clicks, wait for the file the page
+    hands out; returns (that file, what `script` returned, the page's exceptions and console errors)."""
+    downloads = folder / "downloads"
+    downloads.mkdir(parents=True)
+    with browser(chromium, folder / "profile", timeout) as address:
+        said, problems = asyncio.run(_clicks(address, page, script, downloads, timeout))
     [saved] = list(downloads.iterdir())
     return saved, said, problems
+
+
+async def _watch(address: str, url: str, steps, screenshot: Path | None, timeout: float):
+    async with aiohttp.ClientSession() as client, client.ws_connect(address, max_msg_size=0) as socket:
+        tools = DevTools(socket)
+        session = await _page(tools, url)
+        await tools.send("Emulation.setDeviceMetricsOverride", session, width=1280, height=1400, deviceScaleFactor=1,
+                         mobile=False)
+        deadline = time.monotonic() + timeout
+        seen = []
+        for what, expression in steps:  # each step: wait until its expression is true, keep what it said
+            seen.append(await _until(tools, session, expression, deadline, f"the page never showed {what}"))
+            if what == "the screenshot" and screenshot is not None:
+                shot = await tools.send("Page.captureScreenshot", session, format="png")
+                screenshot.write_bytes(base64.b64decode(shot["data"]))
+        return seen, tools.problems()
+
+
+def watch_live_page(chromium: str, url: str, steps: list[tuple[str, str]], folder: Path,
+                    screenshot: Path | None = None, timeout: float = 180):
+    """Open a live `url` in headless Chromium and go through `steps` [(what, a JavaScript expression)], each waited
+    for until it is true (the step named "the screenshot" is followed by one, saved at `screenshot`); returns
+    (what each step's expression gave, the page's exceptions and console errors)."""
+    with browser(chromium, folder / "profile", timeout) as address:
+        return asyncio.run(_watch(address, url, steps, screenshot, timeout))

@@ -1,4 +1,4 @@
-"""Media the tests make with PyAV: videos with chosen presentation times, numbered frames, a tone track."""
+"""Media the tests make with PyAV: videos with chosen presentation times, numbered frames, a tone track, drawn faces."""
 
 from fractions import Fraction
 
@@ -97,3 +97,14 @@ def heard(sound: np.ndarray, start_s: float, seconds: float, seed: int, gain: fl
         k = int(delay * AUDIO_RATE)
         out[k:] += level * part[:-k]
     return out + np.random.default_rng(seed).normal(0, out.std() / snr, len(out))
+
+
+def face_clip(path, seconds: float, fps: int = 10, size: int = 96, tone_hz: float | None = 440, seed: int = 0):
+    """A clip of drawn faces (each frame the whole face, for detector=none), with a tone track by default."""
+    from emotion.data.synthetic import CLASSES, draw_face
+
+    rng = np.random.default_rng(seed)
+    n = int(seconds * fps)
+    frames = [np.ascontiguousarray(draw_face(CLASSES[(i // fps) % len(CLASSES)], size, rng)[..., ::-1])
+              for i in range(n)]
+    return write_video(path, frames, [i / fps for i in range(n)], tone_hz, fps)

@@ -18,6 +18,7 @@ ROOT_GROUPS = {
     "export": ["tracking", "paths"],
     "infer": ["detector", "engine", "tracking", "paths"],
     "moments": ["detector", "engine", "executor", "sync", "shots", "scoring", "tracking", "paths"],
+    "screen": ["detector", "engine", "scoring", "tracking", "paths"],
 }
 NEEDS_ROOT = {"folder", "ferplus"}
 
@@ -37,6 +38,8 @@ def test_every_option_composes_and_validates(root, group, option):
         overrides.append("data.root=/somewhere")
     if group == "hparams_search":  # a sweeper config: composed as the multirun composes it
         overrides.append("experiment=quickstart")
+    if root == "screen":  # something to screen
+        overrides.append("cameras=[0]")
     validate(make_cfg(overrides, config_name=root), root)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from hydra import compose, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -78,7 +79,10 @@ def build(cfg, what: str, **kwargs):
 
 
 def compose_config(config_name: str, overrides=()) -> DictConfig:
-    """The composed config of an entry point, for use from Python (notebooks, scripts, tests)."""
+    """The composed config of an entry point, for use from Python (notebooks, scripts, tests), and inside an entry
+    point's job (emotion.screen composes the config of its moments stage), where Hydra is already set up."""
+    if GlobalHydra.instance().is_initialized():
+        return compose(config_name, overrides=list(overrides))
     with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
         return compose(config_name, overrides=list(overrides))
 

@@ -13,12 +13,15 @@ from __future__ import annotations
 import typing
 from dataclasses import fields, is_dataclass
 
+from hydra.errors import HydraException
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from emotion.core.config import compose_config
 from emotion.core.errors import EmotionError
 from emotion.schema.data import DATA
 from emotion.schema.inference import DETECTORS
+from emotion.schema.live import SET_BY_SCREEN
 from emotion.schema.roots import ROOTS
 from emotion.schema.screening import EXECUTORS, SHOTS, SYNCS
 
@@ -125,10 +128,36 @@ def _rules(cfg: DictConfig, root: str) -> None:
                            else f"config: moments_json is cut only by stage=cut, not stage={cfg.stage}")
     if root == "moments" and cfg.stage == "cut" and not cfg.episode:
         raise EmotionError("config: stage=cut needs episode=<the episode video> to cut the moments from")
-    segments = cfg.scoring.segments if root == "moments" else None
+    if root == "screen":
+        _screen_rules(cfg)
+    segments = cfg.scoring.segments if root in ("moments", "screen") else None
     if segments is not None and segments.min_len_s > segments.max_len_s:
         raise EmotionError(f"config: scoring.segments.min_len_s {segments.min_len_s} is above "
                            f"scoring.segments.max_len_s {segments.max_len_s}")
+
+
+def _screen_rules(cfg: DictConfig) -> None:
+    sources = len(cfg.cameras) + len(cfg.sources)
+    if cfg.stage == "moments" and sources:
+        raise EmotionError("config: stage=moments takes no cameras or sources: it finishes the screening in output_dir")
+    if cfg.stage != "moments" and not sources:
+        raise EmotionError("config: nothing to screen: give cameras=[<index>,...] and/or sources=[<video or URL>,...]")
+    if any(c < 0 for c in cfg.cameras):
+        raise EmotionError(f"config: cameras are indices from 0, got {list(cfg.cameras)}")
+    if len(cfg.microphones) > len(cfg.cameras):
+        raise EmotionError(f"config: microphones: {len(cfg.microphones)} given for {len(cfg.cameras)} camera(s)")
+    if cfg.names and len(cfg.names) != sources:
+        raise EmotionError(f"config: names: {len(cfg.names)} given for {sources} camera(s) and source(s)")
+    for override in cfg.moments:
+        key = str(override).lstrip("+~").split("=")[0].split(".")[0]
+        if key in SET_BY_SCREEN:
+            raise EmotionError(f"config: moments: {override}: {key} is set on emotion.screen itself (its moments "
+                               "stage uses the screening's)")
+    try:
+        validate(compose_config("moments", list(cfg.moments)), "moments")
+    except (EmotionError, HydraException, OmegaConfBaseException) as e:
+        reason = str(e).strip().splitlines()[0].removeprefix("config: ")
+        raise EmotionError(f"config: moments: {reason}") from None
 
 
 def validate(cfg: DictConfig, root: str) -> None:

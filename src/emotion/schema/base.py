@@ -48,6 +48,8 @@ SelectionMetric = choices("SelectionMetric", "selection_accuracy", "selection_ma
 Promote = choices("Promote", "better", "always", "never")
 Via = choices("Via", "dataset", "engine")
 Stage = choices("Stage", "all", "classify", "score", "cut")
+# emotion.screen: record live then run moments; record live only; finish a stopped or killed screening's folder.
+ScreenStage = choices("ScreenStage", "all", "record", "moments")
 ViewerMode = choices("ViewerMode", "all", "largest")
 ExecutorKind = choices("ExecutorKind", "local", "ray")
 

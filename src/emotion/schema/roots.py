@@ -1,4 +1,4 @@
-"""Typed schemas of the entry points' root configs (train, evaluate, export, infer, moments)."""
+"""Typed schemas of the entry points' root configs (train, evaluate, export, infer, moments, screen)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from emotion.schema.base import Paths, Stage, Tracking, Variant, Via, ViewerMode, bounded
+from emotion.schema.base import Paths, ScreenStage, Stage, Tracking, Variant, Via, ViewerMode, bounded
 from emotion.schema.inference import Engine
+from emotion.schema.live import Alert, Page, Record
 from emotion.schema.screening import Decode, Report, Scoring
 from emotion.schema.training import Augment, Backbone, Debug, Eval, Head, Runtime, Schedule
 
@@ -110,5 +111,24 @@ class MomentsConfig(Engined):
     scoring: Scoring = field(default_factory=Scoring)
 
 
+@dataclass
+class ScreenConfig(Engined):
+    cameras: list[int] = MISSING
+    microphones: list[str | None] = MISSING
+    sources: list[str] = MISSING
+    names: list[str] = MISSING
+    stage: ScreenStage = MISSING
+    output_dir: str = MISSING
+    max_s: float | None = bounded(gt=0)
+    fps: float = bounded(gt=0)
+    classes: list[str] = MISSING
+    scoring: Scoring = field(default_factory=Scoring)
+    episode: str | None = MISSING
+    moments: list[str] = MISSING
+    record: Record = field(default_factory=Record)
+    page: Page = field(default_factory=Page)
+    alert: Alert = field(default_factory=Alert)
+
+
 ROOTS = {"train": TrainConfig, "evaluate": EvaluateConfig, "export": ExportConfig, "infer": InferConfig,
-         "moments": MomentsConfig}
+         "moments": MomentsConfig, "screen": ScreenConfig}
