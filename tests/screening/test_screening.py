@@ -91,7 +91,8 @@ def test_variable_frame_rate_recording_lands_on_the_right_seconds(store, tmp_pat
     assert sampled[7:] == pytest.approx([2.5 + 0.5 * i for i in range(12)], abs=1e-3)
     timeline = list(csv.DictReader(open(tmp_path / "out" / "timeline.csv")))
     happy = [float(row["happy"]) for row in timeline]
-    assert min(happy[4], happy[5]) > 0.5 > max(happy[0:4] + happy[6:8]), happy
+    # The smoke model's confidence varies between trainings: the happy seconds must stand out, wherever its level.
+    assert min(happy[4], happy[5]) > max(0.2, 5 * max(happy[0:4] + happy[6:8])), happy
     assert result["viewers"] == ["vfr#0"]
 
 
