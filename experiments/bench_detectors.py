@@ -15,7 +15,6 @@ other work slows them alike. YuNet needs its ONNX file, a download: without it (
 from __future__ import annotations
 
 import argparse
-import re
 import time
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import numpy as np
 
 from emotion.core.config import build, compose_config
 from emotion.core.errors import EmotionError
+from emotion.core.process import cpu_name
 from emotion.inference.backends import engine_for
 
 CLIPS = ("WolfgangLanger_Pexels.mp4", "single_face.mp4", "face_noface.mov", "no_face.mp4")
@@ -35,14 +35,6 @@ def frames_of(path: Path):
         stream = container.streams.video[0]
         rate = float(stream.average_rate or 25)
         return rate, [(f.time, f.to_ndarray(format="bgr24")) for f in container.decode(stream)]
-
-
-def cpu() -> str:
-    """The CPU's model name, and whether it has AVX-512 (XNNPACK's fastest kernels need it)."""
-    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
-    name = re.search(r"model name\s*:\s*(.+)", text)
-    avx512 = "with AVX-512" if re.search(r"\bavx512f\b", text) else "without AVX-512"
-    return f"{name.group(1).strip() if name else 'unknown CPU'}, {avx512}"
 
 
 def measure(detector, cfg, shared: Path, clips: dict) -> dict:
@@ -87,7 +79,7 @@ def main():
             continue
         rows[option] = measure(built[option], cfg, args.shared, clips)
     ms = timings(built, clips[CLIPS[0]][1], args.passes)
-    print(f"{cpu()}; cv2 threads {cv2.getNumThreads()}; engine threads {compose_config('infer').engine.threads}\n")
+    print(f"{cpu_name()}; cv2 threads {cv2.getNumThreads()}; engine threads {compose_config('infer').engine.threads}\n")
     print("| detector | multi_face.jpg faces (of 5) | JAFFE photos with a face | "
           + " | ".join(f"{c} frames with a face" for c in CLIPS) + " | ms per frame p50 / p95 |")
     print("|---|---|---|" + "---|" * len(CLIPS) + "---|")

@@ -32,6 +32,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from emotion.core.process import cores, cpu_name
+
 CLIP = "../shared/media/WolfgangLanger_Pexels.mp4"
 SOUND_RATE = 48000
 
@@ -196,6 +198,7 @@ def main():
     clip = long_clip(args.clip, args.seconds + 10, args.work / f"clip{round(args.seconds + 10)}.mp4")
     store, model = (args.tracking_uri, args.model) if args.model else random_model(args.work, args.clip)
     rows = [screen(n, clip, args.seconds, args.fps, store, model, args.work) for n in args.cameras]
+    print(f"{cpu_name()}, {cores()} cores\n")
     print("| cameras | samples due /s | classified /s | due / classified / missed | lag p95 s | frames recorded "
           "| dropped | CPU share | page delay p50 / p95 s |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -29,6 +29,17 @@ def cpu_flags() -> set[str]:
     return set()
 
 
+def cpu_name() -> str:
+    """The CPU's model name and whether it has AVX-512 (XNNPACK's fastest kernels need it), for a benchmark's header."""
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+    except OSError:
+        names = []
+    avx512 = "with AVX-512" if "avx512f" in cpu_flags() else "without AVX-512"
+    return f"{names[0] if names else 'unknown CPU'}, {avx512}"
+
+
 def seconds_since_process_start() -> float:
     """Wall time since this process was created (Linux /proc), else since this module loaded."""
     try:
