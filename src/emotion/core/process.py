@@ -18,26 +18,26 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def cpu_flags() -> set[str]:
-    """The instruction-set flags of this machine's CPU (Linux /proc/cpuinfo; empty elsewhere)."""
+def cpuinfo(field: str) -> str:
+    """The first value of a /proc/cpuinfo field ("model name", "flags"); empty off Linux or when absent."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
+            if line.split(":", 1)[0].strip() == field:
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return set()
+    return ""
+
+
+def cpu_flags() -> set[str]:
+    """The instruction-set flags of this machine's CPU (Linux /proc/cpuinfo; empty elsewhere)."""
+    return set(cpuinfo("flags").split())
 
 
 def cpu_name() -> str:
     """The CPU's model name and whether it has AVX-512 (XNNPACK's fastest kernels need it), for a benchmark's header."""
-    try:
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]
-    except OSError:
-        names = []
     avx512 = "with AVX-512" if "avx512f" in cpu_flags() else "without AVX-512"
-    return f"{names[0] if names else 'unknown CPU'}, {avx512}"
+    return f"{cpuinfo('model name') or 'unknown CPU'}, {avx512}"
 
 
 def seconds_since_process_start() -> float:
