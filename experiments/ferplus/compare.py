@@ -14,11 +14,17 @@ import argparse
 import json
 from pathlib import Path
 
-CLASSES = ("anger", "contempt", "disgust", "fear", "happy", "neutral", "sad", "surprise", "uncertain")
-JAFFE_CLASSES = ("anger", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+
+def not_measured(label: str, columns: int) -> str:
+    """A recipe owed: its row says so, with the table's number of cells, rather than disappearing."""
+    return f"| {label} | (not measured) |" + " |" * (columns - 2)
 
 
-def row(label: str, run_id: str, jaffe: dict | None) -> tuple[str, str]:
+def header(names: list[str]) -> str:
+    return "| " + " | ".join(names) + " |\n|" + "---|" * len(names)
+
+
+def ferplus_row(label: str, run_id: str, classes: list[str]) -> str:
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient()
@@ -26,15 +32,16 @@ def row(label: str, run_id: str, jaffe: dict | None) -> tuple[str, str]:
     m = run.data.metrics
     # From the run's start to its test report: a later export reopens the run and moves its end time.
     minutes = (client.get_metric_history(run_id, "test_accuracy")[-1].timestamp - run.info.start_time) / 60000
-    ferplus = (f"| {label} | {minutes:.0f} | {m['selection_accuracy']:.4f} | {m['test_accuracy']:.4f} "
-               f"[{m['test_accuracy_ci_low']:.4f}, {m['test_accuracy_ci_high']:.4f}] | {m['test_macro_f1']:.3f} "
-               f"[{m['test_macro_f1_ci_low']:.3f}, {m['test_macro_f1_ci_high']:.3f}] | "
-               + " | ".join(f"{m[f'test_recall.{c}']:.2f}" for c in CLASSES) + " |")
-    if jaffe is None:
-        return ferplus, f"| {label} | (not measured) |" + " |" * len(JAFFE_CLASSES)
+    return (f"| {label} | {minutes:.0f} | {m['selection_accuracy']:.4f} | {m['test_accuracy']:.4f} "
+            f"[{m['test_accuracy_ci_low']:.4f}, {m['test_accuracy_ci_high']:.4f}] | {m['test_macro_f1']:.3f} "
+            f"[{m['test_macro_f1_ci_low']:.3f}, {m['test_macro_f1_ci_high']:.3f}] | "
+            + " | ".join(f"{m[f'test_recall.{c}']:.2f}" for c in classes) + " |")
+
+
+def jaffe_row(label: str, jaffe: dict, classes: list[str]) -> str:
     recall = {c: f["correct"] / f["photos"] for c, f in jaffe["classes"].items()}
-    return ferplus, (f"| {label} | {jaffe['accuracy']:.4f} | {jaffe['faces']} of {jaffe['photos']} | "
-                     + " | ".join(f"{recall[c]:.2f}" for c in JAFFE_CLASSES) + " |")
+    return (f"| {label} | {jaffe['accuracy']:.4f} | {jaffe['faces']} of {jaffe['photos']} | "
+            + " | ".join(f"{recall[c]:.2f}" for c in classes) + " |")
 
 
 def main():
@@ -44,24 +51,26 @@ def main():
     args = parser.parse_args()
     import mlflow
 
+    from emotion.core.config import compose_config
+
     mlflow.set_tracking_uri(args.tracking_uri)
-    rows = []
+    classes = list(compose_config("train", ["data=ferplus"]).data.classes)
+    runs = []
     for spec in args.row:
         label, _, rest = spec.rpartition("=")
         run_id, _, jaffe = rest.partition(":")
-        if not run_id:  # a recipe owed: its row says so rather than disappearing
-            rows.append((f"| {label} | (not measured) |" + " |" * (3 + len(CLASSES)),
-                         f"| {label} | (not measured) |" + " |" * (1 + len(JAFFE_CLASSES))))
-            continue
-        rows.append(row(label, run_id, json.loads(Path(jaffe).read_text()) if jaffe else None))
-    print("| recipe | wall min | selection acc (chose) | FER2013Valid acc [95%] | macro-F1 [95%] | "
-          + " | ".join(f"recall {c}" for c in CLASSES) + " |")
-    print("|" + "---|" * (5 + len(CLASSES)))
-    print("\n".join(r[0] for r in rows))
-    print("\n| recipe | JAFFE acc (reported only) | face found | " + " | ".join(f"recall {c}" for c in JAFFE_CLASSES)
-          + " |")
-    print("|" + "---|" * (3 + len(JAFFE_CLASSES)))
-    print("\n".join(r[1] for r in rows))
+        runs.append((label, run_id, json.loads(Path(jaffe).read_text()) if jaffe else None))
+    # JAFFE has 7 of the 9 classes: its columns are the ones its photos have, in FER+'s order.
+    jaffe_classes = [c for c in classes if any(j and c in j["classes"] for _, _, j in runs)]
+    ferplus = ["recipe", "wall min", "selection acc (chose)", "FER2013Valid acc [95%]", "macro-F1 [95%]",
+               *(f"recall {c}" for c in classes)]
+    print(header(ferplus))
+    for label, run_id, _ in runs:
+        print(ferplus_row(label, run_id, classes) if run_id else not_measured(label, len(ferplus)))
+    jaffe = ["recipe", "JAFFE acc (reported only)", "face found", *(f"recall {c}" for c in jaffe_classes)]
+    print("\n" + header(jaffe))
+    for label, _, figures in runs:
+        print(jaffe_row(label, figures, jaffe_classes) if figures else not_measured(label, len(jaffe)))
 
 
 if __name__ == "__main__":
