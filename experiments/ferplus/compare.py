@@ -59,14 +59,22 @@ def main():
     for spec in args.row:
         label, _, rest = spec.rpartition("=")
         run_id, _, jaffe = rest.partition(":")
-        runs.append((label, run_id, json.loads(Path(jaffe).read_text()) if jaffe else None))
+        try:
+            runs.append((label, run_id, json.loads(Path(jaffe).read_text()) if jaffe else None))
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"error: --row {spec!r}: JAFFE figures {jaffe} unreadable ({e})") from None
     # JAFFE has 7 of the 9 classes: its columns are the ones its photos have, in FER+'s order.
     jaffe_classes = [c for c in classes if any(j and c in j["classes"] for _, _, j in runs)]
     ferplus = ["recipe", "wall min", "selection acc (chose)", "FER2013Valid acc [95%]", "macro-F1 [95%]",
                *(f"recall {c}" for c in classes)]
     print(header(ferplus))
     for label, run_id, _ in runs:
-        print(ferplus_row(label, run_id, classes) if run_id else not_measured(label, len(ferplus)))
+        try:
+            print(ferplus_row(label, run_id, classes) if run_id else not_measured(label, len(ferplus)))
+        except mlflow.exceptions.MlflowException as e:
+            raise SystemExit(f"error: run {run_id}: {e.message.splitlines()[0]} ({args.tracking_uri})") from None
+        except (KeyError, IndexError):
+            raise SystemExit(f"error: run {run_id} has no test report: train it to the end first") from None
     jaffe = ["recipe", "JAFFE acc (reported only)", "face found", *(f"recall {c}" for c in jaffe_classes)]
     print("\n" + header(jaffe))
     for label, _, figures in runs:
